@@ -1,0 +1,11 @@
+export { InvalidSyntaxError } from './error.ts';
+export { isValidHandle, ensureValidHandle, normalizeHandle } from './handle.ts';
+export { isValidDid, ensureValidDid } from './did.ts';
+export { isValidNsid, ensureValidNsid } from './nsid.ts';
+export { isValidRecordKey, ensureValidRecordKey } from './recordkey.ts';
+export { isValidCid, ensureValidCid } from './cid.ts';
+export { isValidAtUri, ensureValidAtUri, parseAtUri, isValidAtIdentifier, ensureValidAtIdentifier } from './aturi.ts';
+export { isValidUri, ensureValidUri } from './uri.ts';
+export { isValidDatetime, ensureValidDatetime } from './datetime.ts';
+export { isValidLanguage, ensureValidLanguage } from './language.ts';
+export { isValidTid, ensureValidTid, tidFromTime, tidTimestamp, tidClockId, TidClock, type TidClockState } from './tid.ts';
