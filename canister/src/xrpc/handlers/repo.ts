@@ -1,0 +1,51 @@
+// com.atproto.repo.describeRepo / getRecord / listRecords.
+import { decodeCbor } from '../../atproto/cbor.ts';
+import { atUri, requireActive, requireOwnRepo, type Handler } from '../context.ts';
+import { XrpcError } from '../errors.ts';
+import { jsonResponse } from '../http.ts';
+
+export const describeRepo: Handler = ({ model, params }) => {
+  requireOwnRepo(model, params.atIdentifier('repo'));
+  requireActive(model);
+  return jsonResponse({
+    handle: model.handle(),
+    did: model.did(),
+    didDoc: model.didDocument() ?? {},
+    collections: model.collections(),
+    handleIsCorrect: true,
+  });
+};
+
+export const getRecord: Handler = ({ model, deps, params }) => {
+  const repo = params.atIdentifier('repo');
+  const collection = params.nsid('collection');
+  const rkey = params.recordKey('rkey');
+  const wanted = params.optionalCid('cid');
+  requireOwnRepo(model, repo);
+  requireActive(model);
+  const uri = atUri(model.did(), collection, rkey);
+  const record = model.getRecord(collection, rkey);
+  if (!record || (wanted && !wanted.equals(record.cid))) {
+    throw new XrpcError('RecordNotFound', `Could not locate record: ${uri}${wanted ? ` with cid ${wanted}` : ''}`);
+  }
+  return jsonResponse({ uri, cid: record.cid.toString(), value: deps.dataToJson(decodeCbor(record.bytes)) });
+};
+
+export const listRecords: Handler = ({ model, deps, params }) => {
+  const repo = params.atIdentifier('repo');
+  const collection = params.nsid('collection');
+  const limit = params.integer('limit', 1, 100, 50);
+  const cursor = params.optionalRecordKey('cursor');
+  const reverse = params.boolean('reverse', false);
+  requireOwnRepo(model, repo);
+  requireActive(model);
+  const did = model.did();
+  const rows = model.listRecords(collection, { limit, cursor, reverse });
+  const records = rows.map((r) => ({
+    uri: atUri(did, collection, r.rkey),
+    cid: r.cid.toString(),
+    value: deps.dataToJson(decodeCbor(r.bytes)),
+  }));
+  const next = rows.length === limit ? rows[rows.length - 1].rkey : undefined;
+  return jsonResponse(next === undefined ? { records } : { cursor: next, records });
+};
