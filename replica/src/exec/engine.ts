@@ -1,0 +1,905 @@
+/**
+ * Execution engine of the local replica: runs real canister wasm with the IC's message semantics.
+ *
+ * API (used by replica/src/http and replica/src/index.ts; also in docs/contracts.md section 5):
+ *   const engine = await Engine.create({ stateDir?, log?, tickMs?, instructionLimits? })  // restores canisters from stateDir
+ *   engine.createCanister({ controllers?, cycles?, sender? })     -> Promise<Principal>
+ *   engine.installCode(id, wasm, arg, 'install'|'reinstall'|'upgrade', sender?) -> Promise<void> (throws EngineError)
+ *   engine.query(id, method, arg, sender)   -> Promise<CallResult>  (state changes discarded)
+ *   engine.update(id, method, arg, sender)  -> Promise<CallResult>  (resolves when the call is answered;
+ *                                              id = aaaaa-aa routes to the management canister)
+ *   engine.effectiveCanisterId(method, arg) -> Principal | undefined   (target of a management call)
+ *   engine.hasCanister(id), engine.canisterIds(), engine.controllers(id), engine.moduleHash(id)
+ *   engine.now() -> ns; await engine.advanceTime(ms) (runs due timers to quiescence)
+ *   engine.certifiedData(id); engine.setDataCertificateProvider(fn)
+ *   engine.metrics(); engine.metricsText(); await engine.close()
+ *
+ * Scheduling: one message executes at a time (wasm runs synchronously); a FIFO queue holds requests and
+ * responses between canisters, global timers run when the queue is empty. Only HTTP outcalls are async.
+ */
+import { createHash } from 'node:crypto';
+import { gunzipSync } from 'node:zlib';
+import { Principal } from '@dfinity/principal';
+import { EngineError, RejectCode, Trap, type CallResult } from './errors.ts';
+import { handleManagement, managementEffectiveCanisterId } from './management.ts';
+import { MessageLog, metricsText, type EngineMetrics, type MessageMetric } from './metrics.ts';
+import { StateDir, type CanisterWrite } from './persistence.ts';
+import { CanisterRuntime, type ExecContext, type ExecOutcome, type Mode, type OutgoingCall } from './runtime.ts';
+import { StableMemory } from './stable-memory.ts';
+import { patchWasm } from './wasm-patch.ts';
+
+export { EngineError, RejectCode, type CallResult } from './errors.ts';
+export type { EngineMetrics, MessageMetric } from './metrics.ts';
+
+export const INSTRUCTION_LIMITS = {
+    update: 40_000_000_000n,
+    query: 5_000_000_000n,
+    install: 300_000_000_000n
+};
+export const DEFAULT_CYCLES = 100_000_000_000_000n;
+const MANAGEMENT = Principal.managementCanister();
+const MAX_MESSAGES_PER_PUMP = 100_000;
+const HEARTBEAT_INTERVAL_NS = 1_000_000_000n;
+
+export type InstallMode = 'install' | 'reinstall' | 'upgrade';
+
+export type EngineOptions = {
+    stateDir?: string;
+    log?: (line: string) => void;
+    /** real time (default) or a fixed start; advanceTime adds to either */
+    startTimeNs?: bigint;
+    /** how often due timers are checked in real time (ms); 0 disables the ticker */
+    tickMs?: number;
+    /** instruction limits (default: the IC's); tests lower them to exercise the limit quickly */
+    instructionLimits?: Partial<typeof INSTRUCTION_LIMITS>;
+};
+
+export type CanisterState = {
+    id: Principal;
+    idBytes: Uint8Array;
+    controllers: Principal[];
+    cycles: bigint;
+    version: bigint;
+    status: 'running' | 'stopping' | 'stopped';
+    wasm: Uint8Array | null;
+    moduleHash: Uint8Array | null;
+    runtime: CanisterRuntime | null;
+    stable: StableMemory;
+    globalTimer: bigint;
+    certifiedData: Uint8Array;
+    installArg: Uint8Array;
+    generation: number;
+    createdAtNs: bigint;
+    /** replica time of the last canister_heartbeat (heartbeats run at most once per second of replica time) */
+    lastHeartbeatNs: bigint;
+    /** persistence: file name of the stored module (null until stored) */
+    moduleFile: string | null;
+    /** persistence: stable memory must be rewritten in full (install/reinstall) */
+    stableReset: boolean;
+    metaDirty: boolean;
+};
+
+export type Origin =
+    | { kind: 'ingress'; resolve: (r: CallResult) => void }
+    | { kind: 'canister'; callbackId: number }
+    | { kind: 'system' };
+
+type CallContext = {
+    canister: CanisterState;
+    origin: Origin;
+    responded: boolean;
+    outstanding: number;
+    cyclesAvailable: bigint;
+    instructions: bigint;
+};
+
+type Callback = { id: number; canister: CanisterState; generation: number; ctx: CallContext; call: OutgoingCall };
+
+export type RequestMessage = {
+    kind: 'request';
+    callee: Principal;
+    method: string;
+    arg: Uint8Array;
+    caller: Principal;
+    cycles: bigint;
+    origin: Origin;
+};
+type ResponseMessage = { kind: 'response'; callbackId: number; result: CallResult; refund: bigint };
+type Message = RequestMessage | ResponseMessage;
+
+function hex(b: Uint8Array): string {
+    return Buffer.from(b).toString('hex');
+}
+
+function concat(chunks: Uint8Array[]): Uint8Array {
+    const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+    let o = 0;
+    for (const c of chunks) {
+        out.set(c, o);
+        o += c.length;
+    }
+    return out;
+}
+
+/** local canister ids: 8-byte big-endian index followed by 0x01 0x01, as the IC allocates them */
+export function canisterIdFromIndex(index: number): Principal {
+    const b = new Uint8Array(10);
+    let v = BigInt(index);
+    for (let i = 7; i >= 0; i--) {
+        b[i] = Number(v & 0xffn);
+        v >>= 8n;
+    }
+    b[8] = 1;
+    b[9] = 1;
+    return Principal.fromUint8Array(b);
+}
+
+const moduleCache = new Map<string, Promise<WebAssembly.Module>>();
+
+export class Engine {
+    private canisters = new Map<string, CanisterState>();
+    private queue: Message[] = [];
+    private callbacks = new Map<number, Callback>();
+    private nextCallbackId = 1;
+    private nextCanisterIndex = 0x100000; // first id: lxzze-o7777-77777-aaaaa-cai-style range used by local replicas
+    private timeOffsetNs = 0n;
+    private lastTimeNs = 0n;
+    private pumping = false;
+    private asyncPending = 0;
+    private idleWaiters: (() => void)[] = [];
+    private pendingIngress = new Set<(r: CallResult) => void>();
+    private answered: (() => void)[] = [];
+    private ticker: NodeJS.Timeout | undefined;
+    private closed = false;
+    private dataCertificateProvider: (id: Principal) => Uint8Array | undefined = () => undefined;
+    private store: StateDir | null;
+    private readonly log: (line: string) => void;
+    private readonly messages: MessageLog;
+    private readonly startTimeNs: bigint | undefined;
+    private readonly limits: typeof INSTRUCTION_LIMITS;
+
+    private constructor(opts: EngineOptions) {
+        this.log = opts.log ?? (() => {});
+        this.messages = new MessageLog(this.log);
+        this.store = opts.stateDir ? new StateDir(opts.stateDir) : null;
+        this.startTimeNs = opts.startTimeNs;
+        this.limits = { ...INSTRUCTION_LIMITS, ...opts.instructionLimits };
+        const tick = opts.tickMs ?? 100;
+        if (tick > 0) {
+            this.ticker = setInterval(() => this.pump(), tick);
+            this.ticker.unref();
+        }
+    }
+
+    static async create(opts: EngineOptions = {}): Promise<Engine> {
+        const engine = new Engine(opts);
+        if (engine.store) await engine.restore();
+        return engine;
+    }
+
+    // ---------------------------------------------------------------- clock
+
+    /** replica time in ns: real (or fixed) time plus advanceTime offsets, strictly increasing per reading */
+    now(): bigint {
+        const base = this.startTimeNs ?? BigInt(Date.now()) * 1_000_000n;
+        let t = base + this.timeOffsetNs;
+        if (t <= this.lastTimeNs) t = this.lastTimeNs + 1n;
+        this.lastTimeNs = t;
+        return t;
+    }
+
+    async advanceTime(ms: number): Promise<void> {
+        this.timeOffsetNs += BigInt(Math.round(ms * 1_000_000));
+        this.saveEngineMeta();
+        this.pump();
+        await this.whenIdle();
+    }
+
+    // ---------------------------------------------------------------- canisters
+
+    hasCanister(id: Principal): boolean {
+        return this.canisters.has(id.toText());
+    }
+
+    canisterIds(): Principal[] {
+        return [...this.canisters.values()].map((c) => c.id);
+    }
+
+    controllers(id: Principal): Principal[] {
+        return [...this.get(id).controllers];
+    }
+
+    moduleHash(id: Principal): Uint8Array | undefined {
+        return this.canisters.get(id.toText())?.moduleHash ?? undefined;
+    }
+
+    certifiedData(id: Principal): Uint8Array {
+        return this.canisters.get(id.toText())?.certifiedData ?? new Uint8Array(0);
+    }
+
+    setDataCertificateProvider(fn: (id: Principal) => Uint8Array | undefined): void {
+        this.dataCertificateProvider = fn;
+    }
+
+    /** internal: used by the management canister */
+    get(id: Principal): CanisterState {
+        const c = this.canisters.get(id.toText());
+        if (!c) throw new EngineError(RejectCode.DESTINATION_INVALID, `Canister ${id.toText()} not found`);
+        return c;
+    }
+
+    async createCanister(opts: { controllers?: Principal[]; cycles?: bigint; sender?: Principal } = {}): Promise<Principal> {
+        return this.createCanisterSync(opts).id;
+    }
+
+    /** internal: used by the management canister */
+    createCanisterSync(opts: { controllers?: Principal[]; cycles?: bigint; sender?: Principal }): CanisterState {
+        const id = canisterIdFromIndex(this.nextCanisterIndex++);
+        const controllers = opts.controllers ?? (opts.sender && !opts.sender.isAnonymous() ? [opts.sender] : []);
+        const c: CanisterState = {
+            id,
+            idBytes: id.toUint8Array(),
+            controllers,
+            cycles: opts.cycles ?? DEFAULT_CYCLES,
+            version: 0n,
+            status: 'running',
+            wasm: null,
+            moduleHash: null,
+            runtime: null,
+            stable: new StableMemory(),
+            globalTimer: 0n,
+            certifiedData: new Uint8Array(0),
+            installArg: new Uint8Array(0),
+            generation: 0,
+            lastHeartbeatNs: 0n,
+            moduleFile: null,
+            createdAtNs: this.now(),
+            stableReset: true,
+            metaDirty: true
+        };
+        this.canisters.set(id.toText(), c);
+        this.saveEngineMeta();
+        this.flush();
+        this.log(`[exec] created canister ${id.toText()} controllers=[${controllers.map((p) => p.toText()).join(',')}]`);
+        return c;
+    }
+
+    async installCode(id: Principal, wasm: Uint8Array, arg: Uint8Array, mode: InstallMode, sender?: Principal): Promise<void> {
+        const c = this.get(id);
+        if (sender) this.requireController(c, sender, 'install_code');
+        const module = await this.compile(wasm);
+        this.installSync(c, wasm, module, arg, mode, sender ?? MANAGEMENT);
+        this.pump();
+        await this.whenIdle();
+    }
+
+    /** internal: compiles (and caches) the patched module of a wasm */
+    async compile(wasm: Uint8Array): Promise<WebAssembly.Module> {
+        const raw = wasm[0] === 0x1f && wasm[1] === 0x8b ? new Uint8Array(gunzipSync(wasm)) : wasm;
+        const key = createHash('sha256').update(raw).digest('hex');
+        let m = moduleCache.get(key);
+        if (!m) {
+            m = (async () => {
+                try {
+                    return await WebAssembly.compile(patchWasm(raw).wasm as Uint8Array<ArrayBuffer>);
+                } catch (e) {
+                    moduleCache.delete(key);
+                    throw new EngineError(RejectCode.CANISTER_ERROR, `Wasm module of canister is invalid: ${(e as Error).message}`);
+                }
+            })();
+            moduleCache.set(key, m);
+        }
+        return m;
+    }
+
+    requireController(c: CanisterState, sender: Principal, method: string): void {
+        if (!c.controllers.some((p) => p.toText() === sender.toText())) {
+            throw new EngineError(
+                RejectCode.CANISTER_ERROR,
+                `Only controllers of canister ${c.id.toText()} can call ic00 method ${method}`
+            );
+        }
+    }
+
+    /** internal: install/reinstall/upgrade with the module compiled already; throws EngineError, changes nothing then */
+    installSync(c: CanisterState, wasm: Uint8Array, module: WebAssembly.Module, arg: Uint8Array, mode: InstallMode, caller: Principal): void {
+        const raw = wasm[0] === 0x1f && wasm[1] === 0x8b ? new Uint8Array(gunzipSync(wasm)) : wasm;
+        const id = c.id.toText();
+        if (mode === 'install' && c.runtime) {
+            throw new EngineError(
+                RejectCode.CANISTER_ERROR,
+                `Canister ${id} cannot be installed because the canister is not empty. Try installing with mode='reinstall' instead.`
+            );
+        }
+        if (mode === 'upgrade' && !c.runtime) {
+            throw new EngineError(RejectCode.CANISTER_ERROR, `Canister ${id} is empty; upgrade needs an installed module`);
+        }
+        const started = performance.now();
+        const stable = mode === 'upgrade' ? c.stable : new StableMemory();
+        stable.begin();
+        let instructions = 0n;
+        const fail = (what: string, outcome: ExecOutcome & { ok: false }): never => {
+            stable.rollback();
+            this.record('install', c, what, instructions, started, outcome.limitExceeded ? 'limit' : 'trap');
+            throw new EngineError(RejectCode.CANISTER_ERROR, this.trapText(c, outcome, this.limits.install));
+        };
+        let timer = mode === 'upgrade' ? c.globalTimer : 0n;
+        let certified = mode === 'upgrade' ? c.certifiedData : new Uint8Array(0);
+        let balance = c.cycles;
+        const old = c.runtime;
+        if (mode === 'upgrade' && old && old.hasExport('canister_pre_upgrade')) {
+            const ctx = this.context(c, 'G', { caller, time: this.now(), limit: this.limits.install, globalTimer: timer, balance });
+            // discard: the old heap must stay as it was in case the upgrade fails (on success it is dropped anyway)
+            const outcome = old.execute('canister_pre_upgrade', [], ctx, { stableTxn: false, discard: true });
+            instructions += ctx.instructions;
+            if (!outcome.ok) fail('canister_pre_upgrade', outcome);
+            balance = ctx.balance;
+        }
+        let rt: CanisterRuntime;
+        try {
+            rt = CanisterRuntime.instantiate(module, stable);
+        } catch (e) {
+            stable.rollback();
+            throw new EngineError(RejectCode.CANISTER_ERROR, `Error from Canister ${id}: ${(e as Error).message}`);
+        }
+        timer = 0n; // the global timer is deactivated by install, reinstall and upgrade
+        const entry = mode === 'upgrade' ? 'canister_post_upgrade' : 'canister_init';
+        if (rt.hasExport(entry)) {
+            // one install_code message: pre_upgrade and post_upgrade share the install limit
+            const ctx = this.context(c, 'I', { caller, arg, time: this.now(), limit: this.limits.install - instructions, globalTimer: timer, balance });
+            const outcome = rt.execute(entry, [], ctx, { stableTxn: false });
+            instructions += ctx.instructions;
+            if (!outcome.ok) fail(entry, outcome);
+            timer = ctx.globalTimer;
+            balance = ctx.balance;
+            if (ctx.certifiedData) certified = ctx.certifiedData;
+        }
+        stable.commit();
+        c.runtime = rt;
+        c.stable = stable;
+        c.wasm = raw;
+        c.moduleHash = new Uint8Array(createHash('sha256').update(raw).digest());
+        c.version += 1n;
+        c.globalTimer = timer;
+        c.certifiedData = certified;
+        c.cycles = balance;
+        c.installArg = arg;
+        c.generation += 1;
+        if (mode !== 'upgrade') c.stableReset = true;
+        c.metaDirty = true;
+        c.moduleFile = null;
+        this.flush();
+        this.record('install', c, `${mode}`, instructions, started, 'ok');
+    }
+
+    // ---------------------------------------------------------------- calls
+
+    async query(id: Principal, method: string, arg: Uint8Array, sender: Principal): Promise<CallResult> {
+        const started = performance.now();
+        if (id.toText() === MANAGEMENT.toText()) {
+            return { reject: { code: RejectCode.DESTINATION_INVALID, message: `Management canister has no query method '${method}'` } };
+        }
+        const c = this.canisters.get(id.toText());
+        if (!c) return { reject: { code: RejectCode.DESTINATION_INVALID, message: `Canister ${id.toText()} not found` } };
+        if (!c.runtime) return { reject: { code: RejectCode.CANISTER_ERROR, message: `Canister ${id.toText()} is empty: it has no Wasm module` } };
+        if (c.status !== 'running') return { reject: { code: RejectCode.CANISTER_ERROR, message: `Canister ${id.toText()} is stopped` } };
+        const entry = `canister_query ${method}`;
+        if (!c.runtime.hasExport(entry)) {
+            return { reject: { code: RejectCode.DESTINATION_INVALID, message: `Canister ${id.toText()} has no query method '${method}'` } };
+        }
+        return this.runQuery(c, entry, method, arg, sender, 'NRQ', started);
+    }
+
+    /** internal: a query execution whose state changes are discarded (also used for http outcall transforms) */
+    runQuery(c: CanisterState, entry: string, method: string, arg: Uint8Array, sender: Principal, mode: Mode, started = performance.now()): CallResult {
+        if (!c.runtime) return { reject: { code: RejectCode.CANISTER_ERROR, message: `Canister ${c.id.toText()} is empty` } };
+        const ctx = this.context(c, mode, {
+            caller: sender,
+            arg,
+            methodName: method,
+            time: this.now(),
+            limit: this.limits.query,
+            dataCertificate: mode === 'NRQ' ? (this.dataCertificateProvider(c.id) ?? null) : null
+        });
+        const outcome = c.runtime.execute(entry, [], ctx, { discard: true });
+        this.messages.totals.queries++;
+        if (!outcome.ok) {
+            this.record('query', c, method, ctx.instructions, started, outcome.limitExceeded ? 'limit' : 'trap');
+            return { reject: { code: RejectCode.CANISTER_ERROR, message: this.trapText(c, outcome, this.limits.query) } };
+        }
+        const result = this.responseOf(c, ctx.response);
+        this.record('query', c, method, ctx.instructions, started, 'reply' in result ? 'ok' : 'reject');
+        return result;
+    }
+
+    update(id: Principal, method: string, arg: Uint8Array, sender: Principal): Promise<CallResult> {
+        return new Promise<CallResult>((resolve) => {
+            if (this.closed) {
+                resolve({ reject: { code: RejectCode.SYS_TRANSIENT, message: 'replica is shutting down' } });
+                return;
+            }
+            const c = this.canisters.get(id.toText());
+            if (c?.runtime?.hasExport('canister_inspect_message')) {
+                const ctx = this.context(c, 'F', { caller: sender, arg, methodName: method, time: this.now(), limit: this.limits.query });
+                const outcome = c.runtime.execute('canister_inspect_message', [], ctx, { discard: true });
+                if (!outcome.ok || !ctx.response) {
+                    resolve({
+                        reject: {
+                            code: RejectCode.CANISTER_REJECT,
+                            message: outcome.ok
+                                ? `Canister ${id.toText()} rejected the message`
+                                : this.trapText(c, outcome, this.limits.query)
+                        }
+                    });
+                    return;
+                }
+            }
+            const answer = (r: CallResult) => {
+                this.pendingIngress.delete(answer);
+                resolve(r);
+            };
+            this.pendingIngress.add(answer);
+            this.queue.push({ kind: 'request', callee: id, method, arg, caller: sender, cycles: 0n, origin: { kind: 'ingress', resolve: answer } });
+            this.pump();
+        });
+    }
+
+    effectiveCanisterId(method: string, arg: Uint8Array): Principal | undefined {
+        return managementEffectiveCanisterId(method, arg);
+    }
+
+    // ---------------------------------------------------------------- scheduler
+
+    /** runs queued messages and due timers until nothing is left (synchronously) */
+    pump(): void {
+        if (this.pumping || this.closed) return;
+        this.pumping = true;
+        let n = 0;
+        try {
+            for (;;) {
+                while (this.queue.length && n < MAX_MESSAGES_PER_PUMP) {
+                    this.handle(this.queue.shift()!);
+                    n++;
+                }
+                if (n >= MAX_MESSAGES_PER_PUMP) {
+                    setImmediate(() => this.pump());
+                    break;
+                }
+                if (!this.runDueTimers()) break;
+            }
+        } finally {
+            this.pumping = false;
+            this.flush();
+            const answered = this.answered;
+            this.answered = [];
+            for (const a of answered) a();
+        }
+        if (!this.queue.length && this.asyncPending === 0) {
+            const waiters = this.idleWaiters;
+            this.idleWaiters = [];
+            for (const w of waiters) w();
+        }
+    }
+
+    /** resolves once no message is queued and no outcall is in flight */
+    whenIdle(): Promise<void> {
+        if (!this.queue.length && this.asyncPending === 0 && !this.pumping) return Promise.resolve();
+        return new Promise((resolve) => this.idleWaiters.push(resolve));
+    }
+
+    /** internal: management canister work that completes later (http outcalls) */
+    startAsync<T>(work: Promise<T>, done: (value: T | undefined, error: unknown) => void): void {
+        this.asyncPending++;
+        work.then(
+            (v) => done(v, undefined),
+            (e) => done(undefined, e ?? new Error('failed'))
+        ).finally(() => {
+            this.asyncPending--;
+            this.pump();
+        });
+    }
+
+    private handle(m: Message): void {
+        if (m.kind === 'request') this.handleRequest(m);
+        else this.handleResponse(m);
+    }
+
+    /** internal: answers whoever is waiting for a call: an ingress promise or a caller canister's callback */
+    deliver(origin: Origin, result: CallResult, refund: bigint): void {
+        // ingress answers go out after the batch is persisted, so a caller never sees a reply that a crash could lose
+        if (origin.kind === 'ingress') {
+            if (this.pumping) this.answered.push(() => origin.resolve(result));
+            else origin.resolve(result);
+        }
+        else if (origin.kind === 'canister') this.queue.push({ kind: 'response', callbackId: origin.callbackId, result, refund });
+    }
+
+    private handleRequest(m: RequestMessage): void {
+        if (m.callee.toText() === MANAGEMENT.toText()) {
+            handleManagement(this, m);
+            return;
+        }
+        const id = m.callee.toText();
+        const c = this.canisters.get(id);
+        const reject = (code: number, message: string) => this.deliver(m.origin, { reject: { code, message } }, m.cycles);
+        if (!c) return reject(RejectCode.DESTINATION_INVALID, `Canister ${id} not found`);
+        if (!c.runtime) return reject(RejectCode.CANISTER_ERROR, `Canister ${id} is empty: it has no Wasm module`);
+        if (c.status !== 'running') return reject(RejectCode.CANISTER_ERROR, `Canister ${id} is stopped`);
+        let entry = `canister_update ${m.method}`;
+        let mode: Mode = 'U';
+        if (!c.runtime.hasExport(entry)) {
+            entry = `canister_query ${m.method}`;
+            mode = 'RQ';
+            if (!c.runtime.hasExport(entry)) return reject(RejectCode.DESTINATION_INVALID, `Canister ${id} has no update method '${m.method}'`);
+        }
+        const cc: CallContext = { canister: c, origin: m.origin, responded: false, outstanding: 0, cyclesAvailable: m.cycles, instructions: 0n };
+        const started = performance.now();
+        const ctx = this.context(c, mode, {
+            caller: m.caller,
+            arg: m.arg,
+            methodName: m.method,
+            time: this.now(),
+            limit: this.limits.update,
+            cyclesAvailable: m.cycles
+        });
+        const outcome = c.runtime.execute(entry, [], ctx, { discard: mode === 'RQ' });
+        this.messages.totals.updates++;
+        this.afterExecution(cc, ctx, outcome, started, mode === 'RQ' ? 'update(query)' : 'update', m.method);
+    }
+
+    private handleResponse(m: ResponseMessage): void {
+        const cb = this.callbacks.get(m.callbackId);
+        if (!cb) return;
+        this.callbacks.delete(m.callbackId);
+        const cc = cb.ctx;
+        cc.outstanding--;
+        const c = cb.canister;
+        if (!c.runtime || c.generation !== cb.generation || !this.canisters.has(c.id.toText())) {
+            // the module that made the call is gone (reinstalled/uninstalled): its callbacks are dropped
+            this.finishIfDone(cc, `Canister ${c.id.toText()} was reinstalled while awaiting a response`);
+            return;
+        }
+        c.cycles += m.refund;
+        const started = performance.now();
+        const isReply = 'reply' in m.result;
+        const ctx = this.context(c, isReply ? 'Ry' : 'Rt', {
+            caller: c.id,
+            arg: 'reply' in m.result ? m.result.reply : new Uint8Array(0),
+            time: this.now(),
+            limit: this.limits.update,
+            cyclesAvailable: cc.cyclesAvailable,
+            cyclesRefunded: m.refund,
+            responded: cc.responded,
+            rejectCode: 'reject' in m.result ? m.result.reject.code : 0,
+            rejectMessage: 'reject' in m.result ? m.result.reject.message : '',
+            callContextInstructions: cc.instructions
+        });
+        const fun = isReply ? cb.call.replyFun : cb.call.rejectFun;
+        const outcome = c.runtime.execute(fun, [isReply ? cb.call.replyEnv : cb.call.rejectEnv], ctx);
+        if (!outcome.ok && cb.call.cleanup) {
+            const cctx = this.context(c, 'C', { caller: c.id, time: this.now(), limit: this.limits.update });
+            const cleanup = c.runtime.execute(cb.call.cleanup.fun, [cb.call.cleanup.env], cctx);
+            if (cleanup.ok) this.commitEffects(c, cctx);
+            else this.log(`[exec] cleanup callback of ${c.id.toText()} trapped: ${cleanup.message}`);
+        }
+        this.afterExecution(cc, ctx, outcome, started, isReply ? 'reply-callback' : 'reject-callback', '');
+    }
+
+    private runDueTimers(): boolean {
+        let ran = false;
+        for (const c of this.canisters.values()) {
+            if (!c.runtime || c.status !== 'running') continue;
+            if (c.runtime.hasExport('canister_heartbeat')) {
+                const now = this.now();
+                if (now - c.lastHeartbeatNs >= HEARTBEAT_INTERVAL_NS) {
+                    c.lastHeartbeatNs = now;
+                    ran = true;
+                    const cc: CallContext = { canister: c, origin: { kind: 'system' }, responded: false, outstanding: 0, cyclesAvailable: 0n, instructions: 0n };
+                    const started = performance.now();
+                    const ctx = this.context(c, 'T', { caller: MANAGEMENT, time: now, limit: this.limits.update });
+                    const outcome = c.runtime.execute('canister_heartbeat', [], ctx);
+                    this.afterExecution(cc, ctx, outcome, started, 'heartbeat', 'canister_heartbeat');
+                }
+            }
+            if (c.globalTimer === 0n) continue;
+            const now = this.now();
+            if (c.globalTimer > now) continue;
+            c.globalTimer = 0n; // deactivated before the timer runs
+            c.metaDirty = true;
+            ran = true;
+            if (!c.runtime.hasExport('canister_global_timer')) continue;
+            const cc: CallContext = { canister: c, origin: { kind: 'system' }, responded: false, outstanding: 0, cyclesAvailable: 0n, instructions: 0n };
+            const started = performance.now();
+            const ctx = this.context(c, 'T', { caller: MANAGEMENT, time: now, limit: this.limits.update });
+            const outcome = c.runtime.execute('canister_global_timer', [], ctx);
+            this.afterExecution(cc, ctx, outcome, started, 'timer', 'canister_global_timer');
+        }
+        return ran;
+    }
+
+    private afterExecution(cc: CallContext, ctx: ExecContext, outcome: ExecOutcome, started: number, kind: string, method: string): void {
+        const c = cc.canister;
+        cc.instructions += ctx.instructions;
+        this.messages.totals.instructions += ctx.instructions;
+        if (!outcome.ok) {
+            this.messages.totals.traps++;
+            this.record(kind, c, method, ctx.instructions, started, outcome.limitExceeded ? 'limit' : 'trap');
+            this.finishIfDone(cc, this.trapText(c, outcome, ctx.instructionLimit));
+            return;
+        }
+        const readOnly = ctx.mode === 'RQ';
+        if (!readOnly) this.commitEffects(c, ctx);
+        if (ctx.building) c.cycles += ctx.building.cycles; // call_new without call_perform: the call is dropped
+        cc.cyclesAvailable = ctx.cyclesAvailable;
+        if (ctx.response) {
+            cc.responded = true;
+            const refund = cc.cyclesAvailable;
+            cc.cyclesAvailable = 0n;
+            this.deliver(cc.origin, this.responseOf(c, ctx.response), refund);
+        }
+        for (const call of ctx.calls) {
+            const id = this.nextCallbackId++;
+            this.callbacks.set(id, { id, canister: c, generation: c.generation, ctx: cc, call });
+            cc.outstanding++;
+            this.queue.push({
+                kind: 'request',
+                callee: Principal.fromUint8Array(call.callee),
+                method: call.method,
+                arg: concat(call.args),
+                caller: c.id,
+                cycles: call.cycles,
+                origin: { kind: 'canister', callbackId: id }
+            });
+        }
+        this.record(kind, c, method, ctx.instructions, started, ctx.response && 'reject' in ctx.response ? 'reject' : 'ok');
+        this.finishIfDone(cc, null);
+    }
+
+    private finishIfDone(cc: CallContext, trap: string | null): void {
+        if (cc.responded || cc.outstanding > 0) return;
+        cc.responded = true;
+        if (cc.origin.kind === 'system') {
+            if (trap) this.log(`[exec] ${cc.canister.id.toText()} system task: ${trap}`);
+            return;
+        }
+        const refund = cc.cyclesAvailable;
+        cc.cyclesAvailable = 0n;
+        this.deliver(
+            cc.origin,
+            {
+                reject: {
+                    code: RejectCode.CANISTER_ERROR,
+                    message: trap ?? `Canister ${cc.canister.id.toText()} did not reply to the call`
+                }
+            },
+            refund
+        );
+    }
+
+    private commitEffects(c: CanisterState, ctx: ExecContext): void {
+        c.cycles = ctx.balance;
+        if (c.globalTimer !== ctx.globalTimer) {
+            c.globalTimer = ctx.globalTimer;
+        }
+        if (ctx.certifiedData) c.certifiedData = ctx.certifiedData;
+        c.version += 1n;
+        c.metaDirty = true;
+    }
+
+    private responseOf(c: CanisterState, response: ExecContext['response']): CallResult {
+        if (!response) return { reject: { code: RejectCode.CANISTER_ERROR, message: `Canister ${c.id.toText()} did not reply to the call` } };
+        if ('reply' in response) return { reply: response.reply };
+        return { reject: { code: RejectCode.CANISTER_REJECT, message: response.reject } };
+    }
+
+    private trapText(c: CanisterState, outcome: ExecOutcome & { ok: false }, limit: bigint): string {
+        if (outcome.limitExceeded) {
+            return `Error from Canister ${c.id.toText()}: Canister exceeded the limit of ${limit} instructions for single message execution.`;
+        }
+        return `Error from Canister ${c.id.toText()}: ${outcome.message}.`;
+    }
+
+    /** internal: a fresh execution context for one message */
+    context(
+        c: CanisterState,
+        mode: Mode,
+        o: {
+            caller: Principal;
+            time: bigint;
+            limit: bigint;
+            arg?: Uint8Array;
+            methodName?: string;
+            cyclesAvailable?: bigint;
+            cyclesRefunded?: bigint;
+            responded?: boolean;
+            rejectCode?: number;
+            rejectMessage?: string;
+            dataCertificate?: Uint8Array | null;
+            callContextInstructions?: bigint;
+            globalTimer?: bigint;
+            balance?: bigint;
+        }
+    ): ExecContext {
+        const id = c.id.toText();
+        return {
+            mode,
+            canisterId: c.idBytes,
+            caller: o.caller.toUint8Array(),
+            arg: o.arg ?? new Uint8Array(0),
+            methodName: o.methodName ?? '',
+            time: o.time,
+            canisterVersion: c.version,
+            controllers: c.controllers.map((p) => p.toUint8Array()),
+            responded: o.responded ?? false,
+            rejectCode: o.rejectCode ?? 0,
+            rejectMessage: o.rejectMessage ?? '',
+            cyclesAvailable: o.cyclesAvailable ?? 0n,
+            cyclesRefunded: o.cyclesRefunded ?? 0n,
+            balance: o.balance ?? c.cycles,
+            globalTimer: o.globalTimer ?? c.globalTimer,
+            dataCertificate: o.dataCertificate ?? null,
+            callContextInstructions: o.callContextInstructions ?? 0n,
+            instructionLimit: o.limit,
+            debugPrint: (line) => this.log(`[canister ${id}] ${line}`),
+            replyChunks: [],
+            response: null,
+            calls: [],
+            building: null,
+            certifiedData: null,
+            instructions: 0n
+        };
+    }
+
+    // ---------------------------------------------------------------- metrics
+
+    private record(kind: string, c: CanisterState, method: string, instructions: bigint, started: number, outcome: MessageMetric['outcome']): void {
+        this.messages.record({ kind, canisterId: c.id.toText(), method, instructions, wallMs: performance.now() - started, outcome });
+    }
+
+    metrics(): EngineMetrics {
+        return this.messages.snapshot(
+            [...this.canisters.values()].map((c) => ({
+                id: c.id.toText(),
+                cycles: c.cycles,
+                version: c.version,
+                stablePages: c.stable.size,
+                heapBytes: c.runtime?.heapBytes() ?? 0,
+                moduleHash: c.moduleHash ? hex(c.moduleHash) : null
+            }))
+        );
+    }
+
+    /** Prometheus-style text for a metrics endpoint */
+    metricsText(): string {
+        return metricsText(this.metrics());
+    }
+
+    // ---------------------------------------------------------------- persistence
+
+    private writeOf(c: CanisterState): CanisterWrite {
+        const pages = new Map<number, Uint8Array | undefined>();
+        if (c.stableReset) {
+            for (let p = 0; p < c.stable.size; p++) if (c.stable.page(p)) pages.set(p, c.stable.page(p));
+        } else {
+            for (const p of c.stable.dirty) pages.set(p, c.stable.page(p));
+        }
+        if (c.wasm && !c.moduleFile) c.moduleFile = this.store!.saveWasm(c.id.toText(), c.wasm);
+        return {
+            full: c.stableReset,
+            pages,
+            meta: {
+                id: c.id.toText(),
+                controllers: c.controllers.map((p) => p.toText()),
+                cycles: c.cycles.toString(),
+                version: c.version.toString(),
+                status: c.status,
+                globalTimer: c.globalTimer.toString(),
+                certifiedData: hex(c.certifiedData),
+                installArg: hex(c.installArg),
+                module: c.wasm ? c.moduleFile : null,
+                stablePages: c.stable.size,
+                createdAtNs: c.createdAtNs.toString()
+            }
+        };
+    }
+
+    /** internal: persists every canister changed since the last flush as one durable batch */
+    flush(): void {
+        if (!this.store) return;
+        const changed = [...this.canisters.values()].filter((c) => c.metaDirty || c.stable.dirty.size || c.stableReset);
+        if (!changed.length) return;
+        this.store.commit(changed.map((c) => this.writeOf(c)));
+        for (const c of changed) {
+            c.stable.dirty.clear();
+            c.stableReset = false;
+            c.metaDirty = false;
+        }
+    }
+
+    /** internal: a canister was deleted */
+    forget(c: CanisterState): void {
+        this.canisters.delete(c.id.toText());
+        this.store?.deleteCanister(c.id.toText());
+    }
+
+    private saveEngineMeta(): void {
+        this.store?.saveEngineMeta({ nextCanisterIndex: this.nextCanisterIndex, timeOffsetNs: this.timeOffsetNs.toString() });
+    }
+
+    /** brings canisters back as an upgrade would: same ids and stable memory, post_upgrade, fresh heap */
+    private async restore(): Promise<void> {
+        const store = this.store!;
+        const meta = store.loadEngineMeta();
+        if (meta) {
+            this.nextCanisterIndex = meta.nextCanisterIndex;
+            this.timeOffsetNs = BigInt(meta.timeOffsetNs);
+        }
+        for (const idText of store.canisterIds()) {
+            const m = store.loadMeta(idText);
+            const id = Principal.fromText(idText);
+            const c: CanisterState = {
+                id,
+                idBytes: id.toUint8Array(),
+                controllers: m.controllers.map((p) => Principal.fromText(p)),
+                cycles: BigInt(m.cycles),
+                version: BigInt(m.version),
+                status: m.status,
+                wasm: null,
+                moduleHash: null,
+                runtime: null,
+                stable: store.loadStable(idText, m.stablePages),
+                globalTimer: BigInt(m.globalTimer),
+                certifiedData: new Uint8Array(Buffer.from(m.certifiedData, 'hex')),
+                installArg: new Uint8Array(Buffer.from(m.installArg, 'hex')),
+                generation: 0,
+                lastHeartbeatNs: 0n,
+                moduleFile: null,
+                createdAtNs: BigInt(m.createdAtNs),
+                stableReset: false,
+                metaDirty: false
+            };
+            this.canisters.set(idText, c);
+            const wasm = m.module ? store.loadWasm(idText, m.module) : null;
+            if (!wasm) continue;
+            // the module stays recorded even if post_upgrade fails below (the canister then answers as empty)
+            c.wasm = wasm;
+            c.moduleFile = m.module;
+            const module = await this.compile(wasm);
+            const rt = CanisterRuntime.instantiate(module, c.stable);
+            const started = performance.now();
+            if (rt.hasExport('canister_post_upgrade')) {
+                const ctx = this.context(c, 'I', { caller: MANAGEMENT, arg: c.installArg, time: this.now(), limit: this.limits.install, globalTimer: 0n });
+                const outcome = rt.execute('canister_post_upgrade', [], ctx);
+                if (!outcome.ok) {
+                    this.log(`[exec] restoring ${idText}: post_upgrade failed: ${outcome.message}; canister left empty`);
+                    continue;
+                }
+                c.globalTimer = ctx.globalTimer;
+                c.cycles = ctx.balance;
+                if (ctx.certifiedData) c.certifiedData = ctx.certifiedData;
+                this.record('restore', c, 'canister_post_upgrade', ctx.instructions, started, 'ok');
+            }
+            c.runtime = rt;
+            c.wasm = wasm;
+            c.moduleHash = new Uint8Array(createHash('sha256').update(wasm).digest());
+            c.generation = 1;
+            c.metaDirty = true;
+        }
+        this.flush();
+        this.pump();
+        await this.whenIdle();
+    }
+
+    async close(): Promise<void> {
+        if (this.ticker) clearInterval(this.ticker);
+        this.flush();
+        this.closed = true;
+        // calls still waiting (queued, or awaiting a callback or an outcall) are answered so no caller hangs
+        for (const answer of [...this.pendingIngress]) answer({ reject: { code: RejectCode.SYS_TRANSIENT, message: 'replica stopped' } });
+        this.queue = [];
+        for (const w of this.idleWaiters) w();
+        this.idleWaiters = [];
+    }
+}
+
+export { Trap };

@@ -1,0 +1,383 @@
+// The management canister (aaaaa-aa): Candid-encoded methods, caller = the sender (a user for ingress,
+// the calling canister otherwise). Each handler answers through engine.deliver (now or, for work that
+// completes later, from engine.startAsync).
+import { randomBytes } from 'node:crypto';
+import { IDL } from '@dfinity/candid';
+import { Principal } from '@dfinity/principal';
+import * as M from 'azle/canisters/management/idl';
+import { ECDSA_KEY_NAMES, ecdsaPublicKey, signWithEcdsa } from './ecdsa.ts';
+import type { CanisterState, Engine, RequestMessage } from './engine.ts';
+import { EngineError, RejectCode, type CallResult } from './errors.ts';
+import { StableMemory } from './stable-memory.ts';
+
+export const SIGN_WITH_ECDSA_FEE = 26_153_846_153n;
+export const CREATE_CANISTER_FEE = 500_000_000_000n;
+const MAX_HTTP_RESPONSE_BYTES = 2_000_000n;
+
+const canisterStatusResult = IDL.Record({
+    status: IDL.Variant({ stopped: IDL.Null, stopping: IDL.Null, running: IDL.Null }),
+    memory_size: IDL.Nat,
+    cycles: IDL.Nat,
+    settings: M.definite_canister_settings,
+    query_stats: IDL.Record({
+        response_payload_bytes_total: IDL.Nat,
+        num_instructions_total: IDL.Nat,
+        num_calls_total: IDL.Nat,
+        request_payload_bytes_total: IDL.Nat
+    }),
+    idle_cycles_burned_per_day: IDL.Nat,
+    module_hash: IDL.Opt(IDL.Vec(IDL.Nat8)),
+    reserved_cycles: IDL.Nat
+});
+
+/** methods whose argument record names the canister they act on (effective canister id) */
+const TARGETED: Record<string, IDL.Type> = {
+    install_code: M.install_code_args,
+    canister_status: M.canister_status_args,
+    update_settings: M.update_settings_args,
+    start_canister: M.start_canister_args,
+    stop_canister: M.stop_canister_args,
+    delete_canister: M.delete_canister_args,
+    uninstall_code: M.uninstall_code_args,
+    deposit_cycles: M.deposit_cycles_args,
+    provisional_top_up_canister: M.provisional_top_up_canister_args
+};
+
+export function managementEffectiveCanisterId(method: string, arg: Uint8Array): Principal | undefined {
+    const t = TARGETED[method];
+    if (!t) return undefined;
+    try {
+        const [v] = IDL.decode([t], arg) as unknown as [{ canister_id: Principal }];
+        return v.canister_id;
+    } catch {
+        return undefined;
+    }
+}
+
+function decode<T>(t: IDL.Type, arg: Uint8Array): T {
+    try {
+        return IDL.decode([t], arg)[0] as T;
+    } catch (e) {
+        throw new EngineError(RejectCode.CANISTER_REJECT, `Error decoding candid: ${(e as Error).message}`);
+    }
+}
+
+const reply = (t: IDL.Type, v: unknown): CallResult => ({ reply: new Uint8Array(IDL.encode([t], [v])) });
+const empty = (): CallResult => ({ reply: new Uint8Array(IDL.encode([], [])) });
+
+function isLoopback(url: URL): boolean {
+    const h = url.hostname.replace(/^\[|\]$/g, '');
+    return h === 'localhost' || h.endsWith('.localhost') || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h);
+}
+
+export function handleManagement(engine: Engine, m: RequestMessage): void {
+    const fromCanister = m.origin.kind === 'canister';
+    const done = (r: CallResult, refund = 0n) => engine.deliver(m.origin, r, refund);
+    try {
+        const result = dispatch(engine, m, fromCanister, done);
+        if (result) done(result.result, result.refund);
+    } catch (e) {
+        if (e instanceof EngineError) done({ reject: { code: e.code, message: e.message } }, m.cycles);
+        else done({ reject: { code: RejectCode.CANISTER_ERROR, message: `management canister: ${(e as Error).message}` } }, m.cycles);
+    }
+}
+
+type Sync = { result: CallResult; refund: bigint } | undefined;
+
+function settingsControllers(settings: [] | [{ controllers: [] | [Principal[]] }]): Principal[] | undefined {
+    const s = settings[0];
+    return s && s.controllers.length ? s.controllers[0] : undefined;
+}
+
+function dispatch(engine: Engine, m: RequestMessage, fromCanister: boolean, done: (r: CallResult, refund?: bigint) => void): Sync {
+    const ok = (result: CallResult, refund = m.cycles): Sync => ({ result, refund });
+    const controlled = (id: Principal, method: string): CanisterState => {
+        const c = engine.get(id);
+        engine.requireController(c, m.caller, method);
+        return c;
+    };
+    const canisterOnly = () => {
+        if (!fromCanister) throw new EngineError(RejectCode.CANISTER_REJECT, `Only canisters can call ic00 method ${m.method}`);
+    };
+    switch (m.method) {
+        case 'provisional_create_canister_with_cycles': {
+            const a = decode<{ settings: [] | [{ controllers: [] | [Principal[]] }]; amount: [] | [bigint]; specified_id: [] | [Principal] }>(
+                M.provisional_create_canister_with_cycles_args,
+                m.arg
+            );
+            const c = engine.createCanisterSync({ controllers: settingsControllers(a.settings), cycles: a.amount[0], sender: m.caller });
+            return ok(reply(M.provisional_create_canister_with_cycles_result, { canister_id: c.id }));
+        }
+        case 'create_canister': {
+            const a = decode<{ settings: [] | [{ controllers: [] | [Principal[]] }] }>(M.create_canister_args, m.arg);
+            // a canister pays the creation fee out of the attached cycles; ingress (local convenience) gets the default balance
+            if (fromCanister && m.cycles < CREATE_CANISTER_FEE) {
+                throw new EngineError(
+                    RejectCode.CANISTER_REJECT,
+                    `create_canister: ${m.cycles} cycles attached, but ${CREATE_CANISTER_FEE} are required`
+                );
+            }
+            const c = engine.createCanisterSync({
+                controllers: settingsControllers(a.settings),
+                cycles: fromCanister ? m.cycles - CREATE_CANISTER_FEE : undefined,
+                sender: m.caller
+            });
+            return ok(reply(M.create_canister_result, { canister_id: c.id }), 0n);
+        }
+        case 'install_code': {
+            const a = decode<{ arg: Uint8Array; wasm_module: Uint8Array; mode: Record<string, unknown>; canister_id: Principal }>(
+                M.install_code_args,
+                m.arg
+            );
+            const c = controlled(a.canister_id, 'install_code');
+            const mode = 'install' in a.mode ? 'install' : 'reinstall' in a.mode ? 'reinstall' : 'upgrade';
+            const wasm = Uint8Array.from(a.wasm_module);
+            const arg = Uint8Array.from(a.arg);
+            engine.startAsync(engine.compile(wasm), (module, error) => {
+                try {
+                    if (!module) throw error;
+                    engine.installSync(c, wasm, module, arg, mode, m.caller);
+                    done(empty(), m.cycles);
+                } catch (e) {
+                    const code = e instanceof EngineError ? e.code : RejectCode.CANISTER_ERROR;
+                    done({ reject: { code, message: (e as Error).message } }, m.cycles);
+                }
+            });
+            return undefined;
+        }
+        case 'canister_status': {
+            const a = decode<{ canister_id: Principal }>(M.canister_status_args, m.arg);
+            const c = controlled(a.canister_id, 'canister_status');
+            return ok(
+                reply(canisterStatusResult, {
+                    status: { [c.status]: null },
+                    memory_size: BigInt((c.runtime?.heapBytes() ?? 0) + c.stable.size * 65536),
+                    cycles: c.cycles,
+                    settings: {
+                        freezing_threshold: 2_592_000n,
+                        controllers: c.controllers,
+                        reserved_cycles_limit: 5_000_000_000_000n,
+                        log_visibility: { controllers: null },
+                        wasm_memory_limit: 3n * 1024n * 1024n * 1024n,
+                        memory_allocation: 0n,
+                        compute_allocation: 0n
+                    },
+                    query_stats: {
+                        response_payload_bytes_total: 0n,
+                        num_instructions_total: 0n,
+                        num_calls_total: 0n,
+                        request_payload_bytes_total: 0n
+                    },
+                    idle_cycles_burned_per_day: 0n,
+                    module_hash: c.moduleHash ? [c.moduleHash] : [],
+                    reserved_cycles: 0n
+                })
+            );
+        }
+        case 'update_settings': {
+            const a = decode<{ canister_id: Principal; settings: { controllers: [] | [Principal[]] } }>(M.update_settings_args, m.arg);
+            const c = controlled(a.canister_id, 'update_settings');
+            if (a.settings.controllers.length) {
+                if (a.settings.controllers[0].length > 10) {
+                    throw new EngineError(RejectCode.CANISTER_REJECT, 'Invalid settings: at most 10 controllers are allowed');
+                }
+                c.controllers = [...a.settings.controllers[0]];
+            }
+            c.version += 1n;
+            c.metaDirty = true;
+            return ok(empty());
+        }
+        case 'start_canister':
+        case 'stop_canister': {
+            const a = decode<{ canister_id: Principal }>(M.start_canister_args, m.arg);
+            const c = controlled(a.canister_id, m.method);
+            c.status = m.method === 'start_canister' ? 'running' : 'stopped';
+            c.metaDirty = true;
+            return ok(empty());
+        }
+        case 'uninstall_code': {
+            const a = decode<{ canister_id: Principal }>(M.uninstall_code_args, m.arg);
+            const c = controlled(a.canister_id, 'uninstall_code');
+            c.runtime = null;
+            c.wasm = null;
+            c.moduleHash = null;
+            c.stable = new StableMemory();
+            c.stableReset = true;
+            c.globalTimer = 0n;
+            c.certifiedData = new Uint8Array(0);
+            c.generation += 1;
+            c.version += 1n;
+            c.metaDirty = true;
+            c.moduleFile = null;
+            return ok(empty());
+        }
+        case 'delete_canister': {
+            const a = decode<{ canister_id: Principal }>(M.delete_canister_args, m.arg);
+            const c = controlled(a.canister_id, 'delete_canister');
+            if (c.status !== 'stopped') {
+                throw new EngineError(RejectCode.CANISTER_ERROR, `Canister ${c.id.toText()} must be stopped before it is deleted`);
+            }
+            engine.forget(c);
+            return ok(empty());
+        }
+        case 'deposit_cycles': {
+            const a = decode<{ canister_id: Principal }>(M.deposit_cycles_args, m.arg);
+            const c = engine.get(a.canister_id);
+            c.cycles += m.cycles;
+            c.metaDirty = true;
+            return ok(empty(), 0n);
+        }
+        case 'provisional_top_up_canister': {
+            const a = decode<{ canister_id: Principal; amount: bigint }>(M.provisional_top_up_canister_args, m.arg);
+            const c = engine.get(a.canister_id);
+            c.cycles += a.amount;
+            c.metaDirty = true;
+            return ok(empty());
+        }
+        case 'raw_rand': {
+            canisterOnly();
+            return ok(reply(M.raw_rand_result, new Uint8Array(randomBytes(32))));
+        }
+        case 'ecdsa_public_key': {
+            canisterOnly();
+            const a = decode<{ key_id: { name: string }; canister_id: [] | [Principal]; derivation_path: Uint8Array[] }>(
+                M.ecdsa_public_key_args,
+                m.arg
+            );
+            checkKey(a.key_id.name);
+            const target = a.canister_id[0] ?? m.caller;
+            const r = ecdsaPublicKey(a.key_id.name, target.toUint8Array(), a.derivation_path.map((p) => Uint8Array.from(p)));
+            return ok(reply(M.ecdsa_public_key_result, r));
+        }
+        case 'sign_with_ecdsa': {
+            canisterOnly();
+            const a = decode<{ key_id: { name: string }; derivation_path: Uint8Array[]; message_hash: Uint8Array }>(M.sign_with_ecdsa_args, m.arg);
+            checkKey(a.key_id.name);
+            if (a.message_hash.length !== 32) {
+                throw new EngineError(RejectCode.CANISTER_REJECT, `message_hash must be 32 bytes, got ${a.message_hash.length}`);
+            }
+            if (m.cycles < SIGN_WITH_ECDSA_FEE) {
+                throw new EngineError(
+                    RejectCode.CANISTER_REJECT,
+                    `sign_with_ecdsa request sent with ${m.cycles} cycles, but ${SIGN_WITH_ECDSA_FEE} cycles are required.`
+                );
+            }
+            const signature = signWithEcdsa(
+                a.key_id.name,
+                m.caller.toUint8Array(),
+                a.derivation_path.map((p) => Uint8Array.from(p)),
+                Uint8Array.from(a.message_hash)
+            );
+            return ok(reply(M.sign_with_ecdsa_result, { signature }), m.cycles - SIGN_WITH_ECDSA_FEE);
+        }
+        case 'http_request': {
+            canisterOnly();
+            httpOutcall(engine, m, done);
+            return undefined;
+        }
+        default:
+            throw new EngineError(RejectCode.DESTINATION_INVALID, `Management canister has no method '${m.method}'`);
+    }
+}
+
+function checkKey(name: string): void {
+    if (!ECDSA_KEY_NAMES.includes(name)) {
+        throw new EngineError(
+            RejectCode.CANISTER_REJECT,
+            `Requested unknown threshold key: ecdsa:Secp256k1:${name}, existing keys: ${ECDSA_KEY_NAMES.map((k) => `ecdsa:Secp256k1:${k}`).join(', ')}`
+        );
+    }
+}
+
+type HttpArgs = {
+    url: string;
+    method: { get?: null; head?: null; post?: null };
+    max_response_bytes: [] | [bigint];
+    body: [] | [Uint8Array];
+    transform: [] | [{ function: [Principal, string]; context: Uint8Array }];
+    headers: { name: string; value: string }[];
+};
+
+/** fee of an HTTPS outcall on a 13-node subnet (interface spec cycles cost formula) */
+export function httpOutcallFee(requestBytes: bigint, maxResponseBytes: bigint): bigint {
+    const n = 13n;
+    return (3_000_000n + 60_000n * n) * n + 400n * n * requestBytes + 800n * n * maxResponseBytes;
+}
+
+function httpOutcall(engine: Engine, m: RequestMessage, done: (r: CallResult, refund?: bigint) => void): void {
+    const a = decode<HttpArgs>(M.http_request_args, m.arg);
+    let url: URL;
+    try {
+        url = new URL(a.url);
+    } catch {
+        throw new EngineError(RejectCode.CANISTER_REJECT, `Invalid URL ${a.url}`);
+    }
+    if (!isLoopback(url)) {
+        throw new EngineError(RejectCode.SYS_FATAL, `This local replica only performs HTTP outcalls to loopback addresses, not ${url.hostname}`);
+    }
+    const maxBytes = a.max_response_bytes[0] ?? MAX_HTTP_RESPONSE_BYTES;
+    if (maxBytes > MAX_HTTP_RESPONSE_BYTES) {
+        throw new EngineError(RejectCode.CANISTER_REJECT, `max_response_bytes cannot exceed ${MAX_HTTP_RESPONSE_BYTES}`);
+    }
+    const body = a.body[0] ? Uint8Array.from(a.body[0]) : undefined;
+    const requestBytes =
+        BigInt(a.url.length) +
+        BigInt(body?.length ?? 0) +
+        BigInt(a.headers.reduce((n, h) => n + h.name.length + h.value.length, 0)) +
+        BigInt(a.transform[0] ? a.transform[0].function[1].length + a.transform[0].context.length : 0);
+    const fee = httpOutcallFee(requestBytes, maxBytes);
+    if (m.cycles < fee) {
+        throw new EngineError(RejectCode.CANISTER_REJECT, `http_request request sent with ${m.cycles} cycles, but ${fee} cycles are required.`);
+    }
+    const refund = m.cycles - fee;
+    const method = Object.keys(a.method)[0].toUpperCase();
+    const work = (async () => {
+        const res = await fetch(url, {
+            method,
+            headers: a.headers.map((h) => [h.name, h.value] as [string, string]),
+            body: method === 'POST' ? body : undefined,
+            signal: AbortSignal.timeout(30_000),
+            redirect: 'manual'
+        });
+        const bytes = new Uint8Array(await res.arrayBuffer());
+        const headers: { name: string; value: string }[] = [];
+        res.headers.forEach((value, name) => headers.push({ name, value }));
+        return { status: BigInt(res.status), headers, body: bytes };
+    })();
+    engine.startAsync(work, (response, error) => {
+        if (!response) {
+            done({ reject: { code: RejectCode.SYS_TRANSIENT, message: `Connecting to ${url.host} failed: ${(error as Error)?.message}` } }, refund);
+            return;
+        }
+        const size = BigInt(response.body.length + response.headers.reduce((n, h) => n + h.name.length + h.value.length, 0));
+        if (size > maxBytes) {
+            done({ reject: { code: RejectCode.SYS_FATAL, message: `Http body exceeds size limit of ${maxBytes} bytes.` } }, refund);
+            return;
+        }
+        const t = a.transform[0];
+        if (!t) {
+            done(reply(M.http_request_result, response), refund);
+            return;
+        }
+        const [target, fn] = t.function;
+        if (target.toText() !== m.caller.toText()) {
+            done({ reject: { code: RejectCode.CANISTER_REJECT, message: 'The transform function must be a query method of the calling canister' } }, refund);
+            return;
+        }
+        let c: CanisterState;
+        try {
+            c = engine.get(target);
+        } catch (e) {
+            done({ reject: { code: RejectCode.DESTINATION_INVALID, message: (e as Error).message } }, refund);
+            return;
+        }
+        const arg = new Uint8Array(IDL.encode([M.http_transform_args], [{ response, context: Uint8Array.from(t.context) }]));
+        const entry = `canister_query ${fn}`;
+        if (!c.runtime?.hasExport(entry)) {
+            done({ reject: { code: RejectCode.DESTINATION_INVALID, message: `Canister ${target.toText()} has no query method '${fn}'` } }, refund);
+            return;
+        }
+        const out = engine.runQuery(c, entry, fn, arg, Principal.managementCanister(), 'NRQ');
+        done('reply' in out ? out : { reject: { code: RejectCode.SYS_FATAL, message: `Transform failed: ${out.reject.message}` } }, refund);
+    });
+}

@@ -1,0 +1,124 @@
+// The replica's HTTP server: /api/v2|v3 → IC interface, /_/metrics → Prometheus text, anything
+// addressed to a canister (Host `<id>.localhost` / `<id>.raw.localhost`, or `?canisterId=`) → gateway.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { IcApi, textReply, type HttpReply } from './ic-api.ts';
+import { Gateway, GatewayError, canisterFromHost, stripCanisterIdParam, rawHeaderPairs, MAX_GATEWAY_REQUEST_BODY } from './gateway.ts';
+import type { Metrics } from './metrics.ts';
+
+/** The IC replica's limit on HTTP request bodies for the API endpoints. */
+export const MAX_API_REQUEST_BODY = 5 * 1024 * 1024;
+
+export interface HttpServerDeps {
+  api: IcApi;
+  gateway: Gateway;
+  metrics: Metrics;
+  log: (line: string) => void;
+}
+
+export class BodyTooLarge extends Error {}
+
+function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        req.removeAllListeners('data');
+        req.resume();
+        reject(new BodyTooLarge(`Request body larger than ${limit} bytes`));
+        return;
+      }
+      parts.push(c);
+    });
+    req.on('end', () => resolve(new Uint8Array(Buffer.concat(parts))));
+    req.on('error', reject);
+  });
+}
+
+// Browsers call the API from canister origins (<id>.localhost) and dev servers, as they do the IC's.
+const CORS = {
+  'access-control-allow-origin': '*',
+  'access-control-allow-methods': 'GET, POST, HEAD, OPTIONS',
+  'access-control-allow-headers': 'DNT, User-Agent, X-Requested-With, If-Modified-Since, Cache-Control, Content-Type, Range, Cookie, X-Ic-Force-Update',
+  'access-control-expose-headers': 'Accept-Ranges, Content-Length, Content-Range, X-Request-Id, X-Ic-Canister-Id',
+  'access-control-max-age': '7200'
+};
+
+function reply(res: ServerResponse, r: HttpReply, cors = false): void {
+  res.writeHead(r.status, { 'content-type': r.contentType, 'content-length': String(r.body.length), ...(cors ? CORS : {}) });
+  res.end(r.body);
+}
+
+const API_PATH = /^\/api\/(v2|v3)\/(canister|subnet)\/([^/]+)\/(query|call|read_state)$/;
+
+export function createReplicaServer(d: HttpServerDeps): Server {
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    d.metrics.countHttpRequest();
+    const url = req.url ?? '/';
+    const path = url.split('?')[0]!;
+    if (path.startsWith('/api/')) {
+      if (req.method === 'OPTIONS') {
+        res.writeHead(204, CORS);
+        res.end();
+        return;
+      }
+      if (req.method === 'GET' && path === '/api/v2/status') return reply(res, d.api.status(), true);
+      const m = API_PATH.exec(path);
+      if (!m) return reply(res, textReply(404, `Unknown API endpoint ${path}`), true);
+      if (req.method !== 'POST') return reply(res, textReply(405, `${path} only accepts POST`), true);
+      const body = await readBody(req, MAX_API_REQUEST_BODY);
+      return reply(res, await d.api.handle(m[1]!, m[2]!, m[3]!, m[4]!, body), true);
+    }
+    const stripped = stripCanisterIdParam(url);
+    const canister = canisterFromHost(req.headers.host) ?? stripped.canisterId;
+    if (!canister) {
+      if (path === '/_/metrics') {
+        return reply(res, { status: 200, contentType: 'text/plain; version=0.0.4', body: new TextEncoder().encode(d.metrics.render()) });
+      }
+      return reply(
+        res,
+        textReply(400, 'Could not find a canister id to forward to: use Host <canister-id>.localhost or ?canisterId=<canister-id>')
+      );
+    }
+    const body = await readBody(req, MAX_GATEWAY_REQUEST_BODY);
+    await d.gateway.serve(
+      canister,
+      { method: req.method ?? 'GET', url: stripped.url, headers: rawHeaderPairs(req), body },
+      res
+    );
+  };
+
+  return createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      const status = err instanceof GatewayError ? err.status : err instanceof BodyTooLarge ? 413 : 500;
+      if (status === 500) d.log(`http error on ${req.method} ${req.url}: ${(err as Error)?.stack ?? String(err)}`);
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      reply(res, textReply(status, (err as Error)?.message ?? String(err)), (req.url ?? '').startsWith('/api/'));
+    });
+  });
+}
+
+export function listen(server: Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => {
+      server.off('listening', onListening);
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new Error(`Port ${port} on ${host} is already in use (is another replica or dfx running?); pick another with --port`)
+          : err
+      );
+    };
+    const onListening = () => {
+      server.off('error', onError);
+      resolve((server.address() as AddressInfo).port);
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen(port, host);
+  });
+}
