@@ -1,0 +1,100 @@
+// Instructions (from the local replica's metering) for the canister's hot paths:
+// a single-post commit at repo sizes 100 and 10,000, a getRepo chunk, a get_events page.
+// `npm run bench -- canister`
+import { Ed25519KeyIdentity } from '@dfinity/identity';
+import { startReplica } from '../replica/src/index.ts';
+import { buildCanister, deployCanopy, testInitArgs } from '../test/helpers/canister.ts';
+
+const POST = 'app.bsky.feed.post';
+const postJson = (text: string) => JSON.stringify({ $type: POST, text, createdAt: new Date().toISOString() });
+
+type Line = { kind: string; method: string; instructions: bigint };
+function parse(line: string): Line | null {
+  const m = /\[exec\] (\S+) \S+ (.*?) ?(ok|reject|trap|limit) instructions=(\d+)/.exec(line);
+  return m ? { kind: m[1], method: m[2].trim(), instructions: BigInt(m[4]) } : null;
+}
+
+const fmt = (n: bigint | number) => `${(Number(n) / 1e6).toFixed(1)} M`;
+
+export default async function bench(): Promise<void> {
+  const logs: string[] = [];
+  const replica = await startReplica({ port: 0, log: (l) => logs.push(l) });
+  try {
+    const delegate = Ed25519KeyIdentity.generate();
+    const canopy = await deployCanopy(
+      replica,
+      testInitArgs({
+        members: [Ed25519KeyIdentity.generate().getPrincipal()],
+        delegates: [{ principal: delegate.getPrincipal().toText(), scope: { collections: [POST], actions: [{ create: null }], writes_per_day: 100_000, expires_at_ns: [] } }],
+      }),
+    );
+    const { did } = await canopy.ready();
+    const a = await canopy.actor(delegate);
+    const anon = await canopy.actor();
+    let records = 0;
+    const growTo = async (n: number) => {
+      while (records < n) {
+        const k = Math.min(200, n - records);
+        await a.apply_writes({ writes: Array.from({ length: k }, (_, i) => ({ create: { collection: POST, rkey: [], record_json: postJson(`filler ${records + i}`) } })) });
+        records += k;
+      }
+    };
+    /** Sum of the instructions of every message of one call (update + callbacks after awaits). */
+    const measure = async (fn: () => Promise<unknown>) => {
+      const mark = logs.length;
+      await fn();
+      return logs.slice(mark).map(parse).filter((l): l is Line => l !== null);
+    };
+    const singlePost = async () => {
+      const lines = await measure(() => a.create_record({ collection: POST, rkey: [], record_json: postJson('a single post, as the community would write it') }));
+      records++;
+      return lines.filter((l) => l.kind === 'update' || l.kind === 'reply-callback').reduce((s, l) => s + l.instructions, 0n);
+    };
+
+    const rows: [string, string][] = [];
+    await growTo(100);
+    const at100: bigint[] = [];
+    for (let i = 0; i < 3; i++) at100.push(await singlePost());
+    rows.push(['single-post commit, 100 records', at100.map(fmt).join(' / ')]);
+    const t0 = Date.now();
+    await growTo(10_000);
+    const growMs = Date.now() - t0;
+    const at10k: bigint[] = [];
+    for (let i = 0; i < 3; i++) at10k.push(await singlePost());
+    rows.push(['single-post commit, 10,000 records', at10k.map(fmt).join(' / ')]);
+
+    const batch = await measure(() => a.apply_writes({ writes: Array.from({ length: 200 }, (_, i) => ({ create: { collection: POST, rkey: [], record_json: postJson(`batch ${i}`) } })) }));
+    records += 200;
+    rows.push(['200-op commit (apply_writes), 10,000 records', fmt(batch.filter((l) => l.kind === 'update' || l.kind === 'reply-callback').reduce((s, l) => s + l.instructions, 0n))]);
+
+    const repo = await measure(async () => {
+      const res = await fetch(canopy.url(`/xrpc/com.atproto.sync.getRepo?did=${encodeURIComponent(did)}`));
+      const bytes = new Uint8Array(await res.arrayBuffer());
+      rows.push(['getRepo CAR size', `${(bytes.length / 1e6).toFixed(2)} MB`]);
+    });
+    const chunks = repo.filter((l) => l.kind === 'query' && (l.method === 'http_request' || l.method === 'http_request_streaming_callback'));
+    const max = chunks.reduce((m, l) => (l.instructions > m ? l.instructions : m), 0n);
+    const avg = chunks.reduce((s, l) => s + l.instructions, 0n) / BigInt(Math.max(1, chunks.length));
+    rows.push([`getRepo chunk (${chunks.length} chunks of ≤500 kB)`, `avg ${fmt(avg)}, max ${fmt(max)}`]);
+
+    const ev = await measure(() => anon.get_events({ after: 0n, limit: 100, max_bytes: 1_000_000 }));
+    rows.push(['get_events page (100 events, ≤1 MB)', fmt(ev.find((l) => l.method === 'get_events')!.instructions)]);
+    const ev2 = await measure(() => anon.get_events({ after: 0n, limit: 1000, max_bytes: 1_800_000 }));
+    rows.push(['get_events page (≤1000 events, ≤1.8 MB)', fmt(ev2.find((l) => l.method === 'get_events')!.instructions)]);
+    const rec = await measure(() => fetch(canopy.url(`/xrpc/com.atproto.repo.listRecords?repo=${encodeURIComponent(did)}&collection=${POST}&limit=100`)).then((r) => r.arrayBuffer()));
+    rows.push(['listRecords (100) at 10,000 records', fmt(rec.find((l) => l.method === 'http_request')!.instructions)]);
+
+    const upgrade = await measure(async () => replica.installCode(canopy.canisterId, await buildCanister(), new Uint8Array(), 'upgrade'));
+    const upg = upgrade.find((l) => l.kind === 'install');
+    if (upg) rows.push([`upgrade (postUpgrade rebuilds the key index), ${records} records`, fmt(upg.instructions)]);
+    const after = await measure(() => fetch(canopy.url(`/xrpc/com.atproto.repo.listRecords?repo=${encodeURIComponent(did)}&collection=${POST}&limit=100`)).then((r) => r.arrayBuffer()));
+    rows.push(['listRecords (100) right after the upgrade', fmt(after.find((l) => l.method === 'http_request')!.instructions)]);
+    const cm = replica.engine.metrics().canisters.find((c) => c.id === canopy.canisterId.toText());
+    if (cm) rows.push([`stable memory / wasm heap at ${records} records`, `${((cm.stablePages * 65536) / 2 ** 20).toFixed(1)} MiB / ${(cm.heapBytes / 2 ** 20).toFixed(1)} MiB`]);
+    console.log(`canister instructions (replica metering); repo grown 100 → 10,000 records in ${(growMs / 1000).toFixed(0)} s`);
+    for (const [k, v] of rows) console.log(`  ${k.padEnd(48)} ${v}`);
+    console.log('  limits: update 40 B, query 5 B; target: single post < 1 B at 10,000 records');
+  } finally {
+    await replica.stop();
+  }
+}

@@ -1,0 +1,52 @@
+// Records crossing the governance boundary: put_record proposals carry atproto JSON text, checked
+// before anyone votes; proposal previews go back out as atproto JSON.
+import { encodeCbor } from '../atproto/cbor.ts';
+import { dataToJson, jsonToData } from '../atproto/data-model.ts';
+import { validateRecord } from '../atproto/lexicon/index.ts';
+import { GovernanceError } from './types.ts';
+
+export const MAX_RECORD_BYTES = 1_000_000;
+
+const reason = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+/** Parses, converts and validates a record for `collection`; throws GovernanceError with the reason. */
+export function parseRecordJson(collection: string, json: string, rkey?: string): unknown {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch (e) {
+    throw new GovernanceError(`the record is not valid JSON: ${reason(e)}`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new GovernanceError('the record must be a JSON object');
+  const obj = parsed as Record<string, unknown>;
+  if (obj.$type === undefined) obj.$type = collection;
+  if (obj.$type !== collection) throw new GovernanceError(`the record's $type ${JSON.stringify(obj.$type)} does not match the collection ${collection}`);
+  let record: unknown;
+  try {
+    record = jsonToData(obj);
+    validateRecord(collection, record, rkey);
+  } catch (e) {
+    throw new GovernanceError(`invalid ${collection} record: ${reason(e)}`);
+  }
+  const size = encodeCbor(record).length;
+  if (size > MAX_RECORD_BYTES) throw new GovernanceError(`the record is ${size} bytes; the limit is ${MAX_RECORD_BYTES}`);
+  return record;
+}
+
+/**
+ * Lexicon validation of a record built by governance itself (post, profile); throws GovernanceError.
+ * Same validator the canister applies to every write, so a proposal that passes here will not be
+ * refused at execution for its shape.
+ */
+export function ensureValidRecord(collection: string, record: unknown, rkey?: string): void {
+  try {
+    validateRecord(collection, record, rkey);
+  } catch (e) {
+    throw new GovernanceError(`invalid ${collection} record: ${reason(e)}`);
+  }
+}
+
+/** atproto JSON text of a preview value (records with CIDs/bytes, profile patches). */
+export function previewJson(value: unknown): string {
+  return JSON.stringify(dataToJson(value));
+}

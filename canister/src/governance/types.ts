@@ -1,0 +1,156 @@
+// Domain types of the governance module. Principals are text; times are nanoseconds (IC `time()`);
+// voting power is a bigint so tally arithmetic (power × basis points) never loses precision.
+
+/** Every refusal: the message is the reason shown to the caller; nothing was changed. */
+export class GovernanceError extends Error {
+  override name = 'GovernanceError';
+}
+
+export const ANONYMOUS_PRINCIPAL = '2vxsx-fae';
+
+export type VoteChoice = 'yes' | 'no' | 'abstain';
+export const VOTE_CHOICES: readonly VoteChoice[] = ['yes', 'no', 'abstain'];
+
+export type ProposalStatus = 'open' | 'adopted' | 'rejected' | 'expired' | 'executed' | 'failed';
+export const PROPOSAL_STATUSES: readonly ProposalStatus[] = ['open', 'adopted', 'rejected', 'expired', 'executed', 'failed'];
+
+/**
+ * quorum: share of the electorate's total power that must have voted (yes+no+abstain), in basis points,
+ * reached when voted × 10000 ≥ quorumBps × total.
+ * threshold: share of yes among yes+no, in basis points; adopted when yes × 10000 > thresholdBps × (yes+no)
+ * (strictly more, so 5000 means "more than half").
+ */
+export type Rules = { votingPeriodNs: bigint; quorumBps: number; thresholdBps: number };
+
+export type WriteAction = 'create' | 'put' | 'delete';
+export const WRITE_ACTIONS: readonly WriteAction[] = ['create', 'put', 'delete'];
+
+export type StrongRef = { uri: string; cid: string };
+export type ImageInput = { cid: string; alt: string; aspectRatio?: { width: number; height: number } };
+export type MentionMapping = { handle: string; did: string };
+
+export type PostInput = {
+  text: string;
+  langs?: string[];
+  /** handle → DID for mentions the canister cannot resolve itself (its own handle it resolves). */
+  mentions?: MentionMapping[];
+  reply?: { root: StrongRef; parent: StrongRef };
+  images?: ImageInput[];
+  quote?: StrongRef;
+};
+
+/** Profile changes: a field left out stays as it is; an empty string removes it. Blobs are CIDs. */
+export type ProfileInput = { displayName?: string; description?: string; avatar?: string; banner?: string };
+
+export type DelegateScope = {
+  collections: string[];
+  actions: WriteAction[];
+  writesPerDay: number;
+  /** null: no expiry */
+  expiresAtNs: bigint | null;
+};
+
+export type ProposalAction =
+  | { kind: 'post'; post: PostInput }
+  | { kind: 'delete_record'; collection: string; rkey: string }
+  | { kind: 'put_record'; collection: string; rkey?: string; recordJson: string }
+  | { kind: 'update_profile'; profile: ProfileInput }
+  | { kind: 'set_handle'; handle: string }
+  | { kind: 'add_member'; principal: string; power: bigint }
+  | { kind: 'remove_member'; principal: string }
+  | { kind: 'set_member_power'; principal: string; power: bigint }
+  | { kind: 'set_rules'; rules: Rules }
+  | { kind: 'grant_delegate'; principal: string; scope: DelegateScope }
+  | { kind: 'revoke_delegate'; principal: string }
+  | { kind: 'set_account_active'; active: boolean }
+  | { kind: 'approve_upgrade'; wasmHash: string };
+
+export type ProposalKind = ProposalAction['kind'];
+export const PROPOSAL_KINDS: readonly ProposalKind[] = [
+  'post', 'delete_record', 'put_record', 'update_profile', 'set_handle', 'add_member', 'remove_member',
+  'set_member_power', 'set_rules', 'grant_delegate', 'revoke_delegate', 'set_account_active', 'approve_upgrade',
+];
+
+/** A repo write the canister performs. `put` = create or replace (the executor checks which). */
+export type GovWrite = { action: WriteAction; collection: string; rkey: string; record?: unknown /* data model */ };
+
+/** Blob reference in the atproto data model shape the executor writes ($type 'blob', ref is a CID). */
+export type ProfilePatch = {
+  displayName?: string | null;
+  description?: string | null;
+  avatar?: unknown | null;
+  banner?: unknown | null;
+};
+
+/**
+ * Effects the canister executes after adoption (timer-driven), then reports with recordExecution.
+ * Membership, rules, delegates and upgrade approvals are applied inside Governance at adoption and
+ * never appear here.
+ */
+export type Effect =
+  | { type: 'writes'; writes: GovWrite[] }
+  | { type: 'updateProfile'; patch: ProfilePatch }
+  | { type: 'setHandle'; handle: string }
+  | { type: 'setAccountActive'; active: boolean };
+
+export type ExecutionResult = { rev: string | null; records: { uri: string; cid: string | null }[] };
+export type ExecutionOutcome = { ok: ExecutionResult } | { err: string };
+
+export type Tally = { yes: bigint; no: bigint; abstain: bigint };
+
+export type Proposal = {
+  id: bigint;
+  proposer: string;
+  summary: string;
+  action: ProposalAction;
+  /** The record a post/put proposal will write (data model, without createdAt for posts). */
+  preview: unknown | null;
+  createdAtNs: bigint;
+  deadlineNs: bigint;
+  rules: Rules;
+  electorate: { count: number; totalPower: bigint };
+  tally: Tally;
+  status: ProposalStatus;
+  closedAtNs: bigint | null;
+  executedAtNs: bigint | null;
+  failure: string | null;
+  effects: Effect[] | null;
+  result: ExecutionResult | null;
+  /** In-flight execution claim (lease), so a second timer does not run the same effects concurrently. */
+  claim: { atNs: bigint; attempts: number } | null;
+};
+
+export type Member = { principal: string; power: bigint; sinceNs: bigint };
+export type Delegate = { principal: string; scope: DelegateScope; grantedBy: bigint | null; grantedAtNs: bigint };
+export type VoteRecord = { principal: string; vote: VoteChoice; power: bigint; atNs: bigint };
+export type UpgradeApproval = { wasmHash: string; proposalId: bigint; atNs: bigint };
+
+export type AuditEntry = {
+  seq: bigint;
+  atNs: bigint;
+  actor: string;
+  event: 'init' | 'proposed' | 'voted' | 'closed' | 'executed' | 'failed' | 'delegate_write';
+  proposalId: bigint | null;
+  detail: string;
+  uri: string | null;
+  cid: string | null;
+  rev: string | null;
+};
+
+export type GovernanceInit = {
+  members: { principal: string; power: bigint }[];
+  rules: Rules;
+  delegates?: { principal: string; scope: DelegateScope }[];
+};
+
+/** What the canister provides to the pure module. */
+export interface GovernanceEnv {
+  did(): string;
+  handle(): string;
+  /** Uploaded blob metadata, or undefined if no such blob is stored. */
+  blob(cid: string): { mimeType: string; size: number } | undefined;
+  /** Called when tick/claimExecution should run at (or after) `atNs`; the canister sets a timer. */
+  wake?(atNs: bigint): void;
+}
+
+export type Page<T> = { items: T[]; next: string | null };

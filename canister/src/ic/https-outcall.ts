@@ -1,0 +1,34 @@
+// HTTPS outcalls through the management canister (used to submit did:plc operations).
+// Replicas must agree on the response, so a transform query strips headers (see main.ts).
+import { call, canisterSelf, IDL } from 'azle';
+import { http_request_args, http_request_result } from 'azle/canisters/management/idl';
+
+/** Enough for a small POST with a 64 KB response on a 13-node subnet; the rest is refunded. */
+const OUTCALL_CYCLES = 3_000_000_000n;
+
+export const TRANSFORM_METHOD = 'plc_transform';
+
+export async function httpPostJson(url: string, json: string): Promise<{ status: number; body: string }> {
+  const res = await call<[any], { status: bigint; body: Uint8Array | number[] }>('aaaaa-aa', 'http_request', {
+    paramIdlTypes: [http_request_args],
+    returnIdlType: http_request_result,
+    args: [
+      {
+        url,
+        method: { post: null },
+        max_response_bytes: [65_536n],
+        body: [new TextEncoder().encode(json)],
+        transform: [{ function: [canisterSelf(), TRANSFORM_METHOD], context: new Uint8Array() }],
+        headers: [{ name: 'Content-Type', value: 'application/json' }],
+      },
+    ],
+    cycles: OUTCALL_CYCLES,
+  });
+  return { status: Number(res.status), body: new TextDecoder().decode(Uint8Array.from(res.body)) };
+}
+
+export const transformArgs = IDL.Record({
+  response: http_request_result,
+  context: IDL.Vec(IDL.Nat8),
+});
+export { http_request_result };

@@ -1,0 +1,270 @@
+// The PDS as one object over injected storage, signers and clock: what the canister's Candid
+// methods and timers call. Pure (no azle import): the same code runs in plain Node tests with
+// MemoryKv/MemoryBlockStore/LocalSigner, and in the canister with stable structures and threshold ECDSA.
+import { CID } from '../atproto/cbor.ts';
+import type { Signer } from '../atproto/crypto.ts';
+import { jsonToData, validateDataModel } from '../atproto/data-model.ts';
+import { validateRecord } from '../atproto/lexicon/index.ts';
+import { isValidHandle, isValidNsid, isValidRecordKey, TidClock, type TidClockState } from '../atproto/syntax/index.ts';
+import { decodeCbor, encodeCbor } from '../atproto/cbor.ts';
+import { accountEventBody, eventFrame, identityEventBody, prepareCommit, finishCommit, syncEventBody } from '../repo/index.ts';
+import { scopedKv, type KvStore } from '../storage/kv.ts';
+import { BlobStore } from './blobs.ts';
+import type { BlockStore } from './block-store.ts';
+import { ConfigStore, makeConfig, type PdsConfig } from './config.ts';
+import { EventLog } from './event-log.ts';
+import { Identity, IdentityError, type DidMethodConfig, type IdentityState } from './identity.ts';
+import { RepoStore } from './repo-store.ts';
+import { GroupCommitWriter, WriteRejected, type CommitOutcome, type RepoWrite } from './writer.ts';
+
+export interface PdsStorage {
+  /** Ordered store (range) for small state: config, identity, record index, blob metadata, governance. */
+  kv: KvStore;
+  blocks: BlockStore;
+  /** Point-lookup store for event frames. */
+  events: KvStore;
+  /** Point-lookup store for blob bytes. */
+  blobData: KvStore;
+}
+
+export interface PdsEnv {
+  signing: Signer;
+  rotation: Signer;
+  nowNs(): bigint;
+  yieldTurn(): Promise<void>;
+}
+
+export interface PdsInit {
+  config: Partial<PdsConfig> & { ecdsaKeyName: string };
+  didMethod: DidMethodConfig;
+  handle: string;
+  pdsUrl: string;
+}
+
+export type WriteInput =
+  | { action: 'create'; collection: string; rkey?: string; record: unknown; swapCommit?: string }
+  | { action: 'put'; collection: string; rkey: string; record: unknown; swapRecord?: CID | null }
+  | { action: 'delete'; collection: string; rkey: string; swapRecord?: CID };
+
+export interface StatusView {
+  did: string;
+  handle: string;
+  pdsUrl: string;
+  plcUrl: string | null;
+  headSeq: bigint;
+  rev: string | null;
+  active: boolean;
+  signingKey: string;
+}
+
+export class PdsError extends Error {
+  override name = 'PdsError';
+}
+
+export class Pds {
+  readonly config: ConfigStore;
+  readonly repo: RepoStore;
+  readonly events: EventLog;
+  readonly identity: Identity;
+  readonly blobs: BlobStore;
+  readonly writer: GroupCommitWriter;
+  private kv: KvStore;
+
+  constructor(
+    readonly storage: PdsStorage,
+    readonly env: PdsEnv,
+  ) {
+    this.kv = storage.kv;
+    this.config = new ConfigStore(scopedKv(storage.kv, 'cfg'));
+    this.repo = new RepoStore(scopedKv(storage.kv, 'repo'), storage.blocks);
+    this.events = new EventLog(storage.events, () => this.config.get().retention);
+    this.identity = new Identity(scopedKv(storage.kv, 'id'));
+    this.blobs = new BlobStore(scopedKv(storage.kv, 'blob'), storage.blobData, () => this.config.get().blobs);
+    this.writer = new GroupCommitWriter({
+      repo: this.repo,
+      events: this.events,
+      signer: env.signing,
+      did: () => this.identity.require().did,
+      nowNs: env.nowNs,
+      nextRev: (ns) => this.nextTid(ns),
+      yieldTurn: env.yieldTurn,
+      checkWrite: (w) => this.checkWrite(w),
+      onCommitted: (ops, writes, outcome) => {
+        const byPath = new Map(writes.map((w) => [`${w.collection}/${w.rkey}`, w]));
+        const now = env.nowNs();
+        for (const op of ops) {
+          const w = byPath.get(`${op.collection}/${op.rkey}`);
+          this.blobs.setRecordRefs(`${op.collection}/${op.rkey}`, op.action === 'delete' ? undefined : w?.record, outcome.rev, now);
+        }
+      },
+    });
+  }
+
+  /** Canister init: persists configuration; the identity is established by bootstrap(). */
+  init(args: PdsInit): void {
+    if (!isValidHandle(args.handle)) throw new PdsError(`invalid handle: ${args.handle}`);
+    if (!/^https?:\/\/[^/\s]+$/.test(args.pdsUrl.replace(/\/$/, ''))) throw new PdsError(`invalid PDS URL: ${args.pdsUrl}`);
+    if ('plc' in args.didMethod && !/^https?:\/\/[^\s]+$/.test(args.didMethod.plc.plcUrl)) {
+      throw new PdsError(`invalid PLC directory URL: ${args.didMethod.plc.plcUrl}`);
+    }
+    this.config.set(makeConfig(args.config));
+    this.identity.configure({ didMethod: args.didMethod, handle: args.handle.toLowerCase(), pdsUrl: args.pdsUrl.replace(/\/$/, '') });
+  }
+
+  private nextTid(nowNs: bigint): string {
+    const v = this.kv.get('tidclock');
+    const clock = new TidClock(v ? decodeCbor<TidClockState>(v) : { lastMicros: 0, clockId: 0 });
+    const head = this.repo.head();
+    if (head) clock.observe(head.rev);
+    const tid = clock.next(nowNs / 1000n);
+    this.kv.set('tidclock', encodeCbor(clock.state()));
+    return tid;
+  }
+
+  /** True once keys, DID and the genesis commit exist. */
+  ready(): boolean {
+    return this.identity.state() !== null && this.repo.head() !== null;
+  }
+
+  /**
+   * Fetches keys, establishes the DID and creates the empty genesis commit (async: signatures).
+   * Emits #identity and #account, then #sync for the genesis commit. Idempotent.
+   */
+  async bootstrap(): Promise<IdentityState> {
+    let s = this.identity.state();
+    if (!s) {
+      const created = await this.identity.bootstrap(this.env.signing, this.env.rotation);
+      s = this.identity.require();
+      if (created) {
+        const now = this.env.nowNs();
+        this.events.append(now, (seq, time) => eventFrame('#identity', identityEventBody({ seq: Number(seq), did: s!.did, time, handle: s!.handle })));
+        this.events.append(now, (seq, time) => eventFrame('#account', accountEventBody({ seq: Number(seq), did: s!.did, time, active: true })));
+      }
+    }
+    if (!this.repo.head()) {
+      const rev = this.nextTid(this.env.nowNs());
+      const prepared = prepareCommit(this.repo.blocks, null, s.did, [], rev);
+      const sig = await this.env.signing.sign(prepared.digest);
+      if (this.repo.head()) return s; // someone else finished first
+      const result = finishCommit(prepared, sig);
+      this.repo.applyCommit({ head: result.head, newBlocks: result.newBlocks, removedNodeCids: [], ops: [] });
+      this.events.append(this.env.nowNs(), (seq, time) =>
+        eventFrame('#sync', syncEventBody({ commitCid: result.commitCid, commitBytes: result.commitBytes, rev: result.rev }, { seq: Number(seq), time, did: s!.did })),
+      );
+    }
+    return s;
+  }
+
+  status(): StatusView {
+    const s = this.identity.state();
+    return {
+      did: s?.did ?? '',
+      handle: s?.handle ?? '',
+      pdsUrl: s?.pdsUrl ?? '',
+      plcUrl: s?.plcUrl ?? null,
+      headSeq: this.events.head(),
+      rev: this.repo.head()?.rev ?? null,
+      active: s?.active ?? false,
+      signingKey: s?.signingKey ?? '',
+    };
+  }
+
+  // ---------- writes ----------
+
+  private checkWrite(w: RepoWrite): void {
+    if (!isValidNsid(w.collection)) throw new WriteRejected(`invalid collection NSID: ${w.collection}`);
+    if (!isValidRecordKey(w.rkey)) throw new WriteRejected(`invalid record key: ${w.rkey}`);
+    if (w.action === 'delete') return;
+    try {
+      validateDataModel(w.record);
+      validateRecord(w.collection, w.record, w.rkey);
+      this.blobs.checkRefs(w.record);
+    } catch (err) {
+      throw new WriteRejected(`invalid record for ${w.collection}/${w.rkey}: ${(err as Error).message}`);
+    }
+  }
+
+  /** Turns caller inputs into repo writes: TIDs for creates without rkey, put → create or update, $type set. */
+  resolveWrites(inputs: WriteInput[]): RepoWrite[] {
+    if (!this.identity.state()?.active) throw new WriteRejected('account is not active');
+    if (!this.ready()) throw new WriteRejected('repository is not initialised yet');
+    return inputs.map((input) => {
+      if (typeof input.collection !== 'string' || !isValidNsid(input.collection)) throw new WriteRejected(`invalid collection NSID: ${input.collection}`);
+      if (input.rkey !== undefined && !isValidRecordKey(input.rkey)) throw new WriteRejected(`invalid record key: ${input.rkey}`);
+      if (input.action === 'delete') {
+        return { action: 'delete', collection: input.collection, rkey: input.rkey, swapRecord: input.swapRecord };
+      }
+      const record = withType(input.record, input.collection);
+      if (input.action === 'create') {
+        const rkey = input.rkey ?? this.nextTid(this.env.nowNs());
+        return { action: 'create', collection: input.collection, rkey, record };
+      }
+      const exists = this.pathWillExist(input.collection, input.rkey);
+      return { action: exists ? 'update' : 'create', collection: input.collection, rkey: input.rkey, record, swapRecord: input.swapRecord };
+    });
+  }
+
+  private pathWillExist(collection: string, rkey: string): boolean {
+    // Queued writes count: a put right after a create of the same path is an update.
+    return this.repo.recordCid(collection, rkey) !== undefined || this.writer.pendingExists(`${collection}/${rkey}`) === true;
+  }
+
+  async write(inputs: WriteInput[]): Promise<CommitOutcome> {
+    return this.writer.submit(this.resolveWrites(inputs));
+  }
+
+  /** Parses atproto JSON text (Candid `record_json`) into the data model. */
+  static parseRecordJson(text: string): unknown {
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (err) {
+      throw new WriteRejected(`record_json is not valid JSON: ${(err as Error).message}`);
+    }
+    try {
+      return jsonToData(json);
+    } catch (err) {
+      throw new WriteRejected(`record_json is not valid atproto JSON: ${(err as Error).message}`);
+    }
+  }
+
+  // ---------- identity & account ----------
+
+  async setHandle(handle: string): Promise<IdentityState> {
+    if (!isValidHandle(handle)) throw new IdentityError(`invalid handle: ${handle}`);
+    const s = await this.identity.setHandle(handle.toLowerCase(), this.env.rotation);
+    this.events.append(this.env.nowNs(), (seq, time) => eventFrame('#identity', identityEventBody({ seq: Number(seq), did: s.did, time, handle: s.handle })));
+    return s;
+  }
+
+  setActive(active: boolean): IdentityState {
+    const before = this.identity.require();
+    if (before.active === active) return before;
+    const s = this.identity.setActive(active);
+    this.events.append(this.env.nowNs(), (seq, time) =>
+      eventFrame('#account', accountEventBody({ seq: Number(seq), did: s.did, time, active, ...(active ? {} : { status: 'deactivated' as const }) })),
+    );
+    return s;
+  }
+
+  /**
+   * Periodic housekeeping (timer): event retention and blob GC, bounded per call. `isPinned`
+   * keeps blobs that pending governance proposals will reference.
+   */
+  housekeeping(isPinned?: (cid: string) => boolean): { events: number; blobs: number; uploads: number } {
+    const now = this.env.nowNs();
+    const events = this.events.prune(now, 1000);
+    const { blobs, uploads } = this.blobs.collect(now, 500, isPinned);
+    return { events, blobs, uploads };
+  }
+}
+
+function withType(record: unknown, collection: string): unknown {
+  if (!record || typeof record !== 'object' || Array.isArray(record) || record instanceof Uint8Array || CID.asCID(record)) {
+    throw new WriteRejected('record must be an object');
+  }
+  const r = record as Record<string, unknown>;
+  if (r.$type === undefined) return { $type: collection, ...r };
+  if (r.$type !== collection) throw new WriteRejected(`record $type ${JSON.stringify(r.$type)} does not match collection ${collection}`);
+  return r;
+}
