@@ -169,3 +169,57 @@ test('skip prunes subtrees and records the consumer already has', () => {
   assert.deepEqual(since.cids().map(String).sort(), result.newBlocks.cids().map(String).sort());
   assert.ok(full.size > since.size * 10);
 });
+
+test('maxBlocks bounds the blocks a chunk walks; the chunks still form one verifiable CAR', async () => {
+  const repo = buildRepo(600, 8);
+  const commitCid = repo.head!.commitCid;
+  const parts: Uint8Array[] = [];
+  let cursor: string | null = null;
+  do {
+    const chunk = exportRepoChunk(repo.store, commitCid, cursor, 1 << 30, { maxBlocks: 50 });
+    const blocks = readCar(cursor === null ? chunk.bytes : concat([carPrefix(commitCid), chunk.bytes]), { verify: true }).blocks.size;
+    // Without the block bound, a chunk with this byte limit would hold the whole repo.
+    assert.ok(blocks <= 50 + (cursor === null ? 1 : 0), `chunk ${parts.length} has ${blocks} blocks`);
+    parts.push(chunk.bytes);
+    cursor = chunk.cursor;
+  } while (cursor !== null && parts.length < 1000);
+  assert.ok(parts.length >= 600 / 50, `expected at least 12 chunks, got ${parts.length}`);
+  const verified = await verifyRepoCar(concat(parts), DID, repo.didKey());
+  assert.equal(verified.creates.length, 600);
+  assert.deepEqual(concat(parts), exportRepoCar(repo.store, commitCid), 'same bytes as an unbounded export');
+});
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, c) => n + c.length, 0));
+  let o = 0;
+  for (const c of parts) (out.set(c, o), (o += c.length));
+  return out;
+}
+
+/** A CAR header with no real meaning, to read a continuation chunk's blocks on their own. */
+function carPrefix(root: CID): Uint8Array {
+  return encodeCar([root], []);
+}
+
+test('skipped records count toward maxBlocks, so a mostly-skipped walk is still split', () => {
+  const repo = buildRepo(600, 12);
+  const commitCid = repo.head!.commitCid;
+  const all = readCar(exportRepoCar(repo.store, commitCid)).blocks;
+  const records = new Set<string>();
+  for (const [cid, bytes] of all) if ((decodeCbor(bytes) as { $type?: unknown }).$type !== undefined && !cid.equals(commitCid)) records.add(cid.toString());
+  assert.equal(records.size, 600);
+  const skip = (cid: CID) => records.has(cid.toString());
+  let cursor: string | null = null;
+  let chunks = 0;
+  let emitted = 0;
+  do {
+    const chunk = exportRepoChunk(repo.store, commitCid, cursor, 1 << 30, { skip, maxBlocks: 40 });
+    const blocks = readCar(cursor === null ? chunk.bytes : concat([carPrefix(commitCid), chunk.bytes])).blocks;
+    for (const [cid] of blocks) assert.ok(!records.has(cid.toString()), 'skipped records are not emitted');
+    emitted += blocks.size;
+    chunks++;
+    cursor = chunk.cursor;
+  } while (cursor !== null && chunks < 1000);
+  assert.equal(emitted, all.size - 600, 'every node (and the commit) exactly once');
+  assert.ok(chunks >= 600 / 40, `walk split into ${chunks} chunks`);
+});

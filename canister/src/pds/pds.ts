@@ -3,7 +3,7 @@
 // MemoryKv/MemoryBlockStore/LocalSigner, and in the canister with stable structures and threshold ECDSA.
 import { CID } from '../atproto/cbor.ts';
 import type { Signer } from '../atproto/crypto.ts';
-import { jsonToData, validateDataModel } from '../atproto/data-model.ts';
+import { jsonToData } from '../atproto/data-model.ts';
 import { validateRecord } from '../atproto/lexicon/index.ts';
 import { isValidHandle, isValidNsid, isValidRecordKey, TidClock, type TidClockState } from '../atproto/syntax/index.ts';
 import { decodeCbor, encodeCbor } from '../atproto/cbor.ts';
@@ -176,8 +176,7 @@ export class Pds {
     if (!isValidRecordKey(w.rkey)) throw new WriteRejected(`invalid record key: ${w.rkey}`);
     if (w.action === 'delete') return;
     try {
-      validateDataModel(w.record);
-      validateRecord(w.collection, w.record, w.rkey);
+      validateRecord(w.collection, w.record, w.rkey); // includes validateDataModel (one pass over the record)
       this.blobs.checkRefs(w.record);
     } catch (err) {
       throw new WriteRejected(`invalid record for ${w.collection}/${w.rkey}: ${(err as Error).message}`);

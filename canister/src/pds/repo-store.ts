@@ -1,7 +1,7 @@
 // The persisted repo: head, blocks (via BlockStore), and the record index by collection/rkey.
 // Applying a commit touches only the commit's new/removed blocks and the written paths, so its
 // cost is O(ops · log n) regardless of repo size.
-import { CID, decodeCbor, encodeCbor } from '../atproto/cbor.ts';
+import { CID, cidFromBytes, cidToString, decodeCbor, encodeCbor } from '../atproto/cbor.ts';
 import type { KvStore } from '../storage/kv.ts';
 import type { BlockStore } from './block-store.ts';
 
@@ -18,7 +18,7 @@ export type AppliedOp = { action: 'create' | 'update' | 'delete'; collection: st
 
 const recKey = (collection: string, rkey: string) => `rec/${collection}/${rkey}`;
 const colKey = (collection: string) => `col/${collection}`;
-const refKey = (cid: CID) => `rc/${cid.toString()}`;
+const refKey = (cid: CID) => `rc/${cidToString(cid)}`;
 
 function readCount(v: Uint8Array | undefined): number {
   return v ? new DataView(v.buffer, v.byteOffset, v.byteLength).getUint32(0) : 0;
@@ -44,7 +44,7 @@ export class RepoStore {
 
   recordCid(collection: string, rkey: string): CID | undefined {
     const v = this.kv.get(recKey(collection, rkey));
-    return v ? CID.decode(v) : undefined;
+    return v ? cidFromBytes(v) : undefined;
   }
 
   getRecord(collection: string, rkey: string): { cid: CID; bytes: Uint8Array } | undefined {
@@ -68,7 +68,7 @@ export class RepoStore {
     });
     const out: IndexedRecord[] = [];
     for (const [key, value] of rows) {
-      const cid = CID.decode(value);
+      const cid = cidFromBytes(value);
       const bytes = this.blocks.get(cid);
       if (bytes) out.push({ rkey: key.slice(prefix.length), cid, bytes });
     }
@@ -125,11 +125,11 @@ export class RepoStore {
     this.kv.set('count', count(total));
     const fresh = new Set<string>();
     for (const [cid, bytes] of args.newBlocks) {
-      fresh.add(cid.toString());
+      fresh.add(cidToString(cid));
       this.blocks.put(cid, bytes, args.head.rev);
     }
     for (const cid of releasedRecords) this.releaseRecord(cid, fresh);
-    for (const cid of args.removedNodeCids) if (!fresh.has(cid.toString())) this.blocks.delete(cid);
+    for (const cid of args.removedNodeCids) if (!fresh.has(cidToString(cid))) this.blocks.delete(cid);
     if (prevHead && !prevHead.commitCid.equals(args.head.commitCid)) this.blocks.delete(prevHead.commitCid);
     this.kv.set('head', encodeCbor({ commit: args.head.commitCid, data: args.head.data, rev: args.head.rev }));
   }
@@ -151,6 +151,6 @@ export class RepoStore {
       return;
     }
     this.kv.delete(refKey(cid));
-    if (!fresh.has(cid.toString())) this.blocks.delete(cid);
+    if (!fresh.has(cidToString(cid))) this.blocks.delete(cid);
   }
 }

@@ -1,6 +1,6 @@
 // Block access shared by every repo module. Reads are synchronous because the canister's
 // stable structures are; callers decide where blocks actually live.
-import { CID } from '../atproto/cbor.ts';
+import { CID, cidToString } from '../atproto/cbor.ts';
 
 export interface BlockReader {
   get(cid: CID): Uint8Array | undefined;
@@ -11,19 +11,19 @@ export class BlockMap implements BlockReader {
   private map = new Map<string, { cid: CID; bytes: Uint8Array }>();
 
   set(cid: CID, bytes: Uint8Array): void {
-    this.map.set(cid.toString(), { cid, bytes });
+    this.map.set(cidToString(cid), { cid, bytes });
   }
 
   get(cid: CID): Uint8Array | undefined {
-    return this.map.get(cid.toString())?.bytes;
+    return this.map.get(cidToString(cid))?.bytes;
   }
 
   has(cid: CID): boolean {
-    return this.map.has(cid.toString());
+    return this.map.has(cidToString(cid));
   }
 
   delete(cid: CID): void {
-    this.map.delete(cid.toString());
+    this.map.delete(cidToString(cid));
   }
 
   addAll(other: BlockMap): void {

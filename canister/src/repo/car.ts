@@ -173,15 +173,18 @@ export type ExportChunk = { bytes: Uint8Array; cursor: string | null };
  * cursor until it comes back null; the concatenated chunks are one valid CAR (header + commit
  * in the first chunk). A chunk stops before exceeding `maxBytes` but always makes progress
  * (one record with the nodes preceding it). `skip(cid)` leaves out a record block, or prunes a
- * whole subtree when given a node the consumer already has (getRepo `since`).
+ * whole subtree when given a node the consumer already has (getRepo `since`). `maxBlocks` also
+ * bounds the blocks a chunk walks (nodes and records, emitted or skipped), so a chunk of many
+ * tiny or skipped records stays bounded in work (instructions) and not only in bytes.
  */
 export function exportRepoChunk(
   store: BlockReader,
   commitCid: CID,
   cursor: string | null,
   maxBytes: number,
-  opts: { skip?(cid: CID): boolean } = {},
+  opts: { skip?(cid: CID): boolean; maxBlocks?: number } = {},
 ): ExportChunk {
+  const maxBlocks = opts.maxBlocks ?? Infinity;
   const skip = opts.skip ?? (() => false);
   const commitBytes = requireBlock(store, commitCid, 'commit');
   const commit = decodeCommit(commitBytes);
@@ -193,11 +196,13 @@ export function exportRepoChunk(
   }
   let pending: Uint8Array[] = [];
   let pendingSize = 0;
+  let visited = 0;
   let last: string | null = cursor;
   let units = 0;
   const rootSkipped = cursor === null && skip(commit.data);
   if (!rootSkipped) {
     for (const item of walkTree(store, commit.data, cursor, skip)) {
+      visited++;
       if (item.kind === 'node') {
         const b = carBlockBytes(item.cid, item.bytes);
         pending.push(b);
@@ -210,7 +215,9 @@ export function exportRepoChunk(
         pendingSize += b.length;
       }
       // A unit is one record plus the nodes emitted since the previous record.
-      if (units > 0 && size + pendingSize > maxBytes) return { bytes: concatBytes(parts), cursor: last };
+      if (units > 0 && (size + pendingSize > maxBytes || visited > maxBlocks)) {
+        return { bytes: concatBytes(parts), cursor: last };
+      }
       parts.push(...pending);
       size += pendingSize;
       pending = [];

@@ -6,8 +6,9 @@
 // Cost model (the canister pays per instruction, hashing dominates): nodes are loaded lazily
 // from a BlockReader without re-hashing; edits are copy-on-write along the touched paths only;
 // only those new nodes are encoded and hashed (once, at `finalize`). Key depths are cached.
-import { CID, decodeCbor, encodeBlock, sha256 } from '../atproto/cbor.ts';
+import { CID, cidToString, decodeCbor, encodeBlock, sha256 } from '../atproto/cbor.ts';
 import { BlockMap, type BlockReader, requireBlock } from './block-map.ts';
+import { fastDecodeMstNode } from './mst-node-decode.ts';
 
 export type MstEntry = { key: string; value: CID; right: MstNode | null };
 
@@ -109,11 +110,11 @@ export class MstNodeCache {
   constructor(readonly maxNodes = 2048) {}
 
   get(cid: CID): DecodedNode | undefined {
-    return this.map.get(cid.toString());
+    return this.map.get(cidToString(cid));
   }
 
   put(cid: CID, node: DecodedNode): void {
-    const key = cid.toString();
+    const key = cidToString(cid);
     if (this.map.has(key)) this.map.delete(key);
     else if (this.map.size >= this.maxNodes) this.map.delete(this.map.keys().next().value!);
     this.map.set(key, node);
@@ -180,6 +181,8 @@ function decodeNodeData(bytes: Uint8Array, cid: CID): NodeData {
 
 /** Decode a node block: keys expanded from prefix compression, sort order checked. */
 export function decodeMstNode(bytes: Uint8Array, cid: CID): DecodedNode {
+  const fast = fastDecodeMstNode(bytes);
+  if (fast) return { bytes, left: fast.left, entries: fast.entries };
   const data = decodeNodeData(bytes, cid);
   const entries: DecodedNode['entries'] = [];
   let prevBytes = new Uint8Array(0);

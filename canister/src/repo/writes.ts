@@ -2,7 +2,7 @@
 // (new MST, blocks, ops, diff, digest) synchronously; the caller obtains a signature (the
 // canister awaits threshold ECDSA); `finishCommit` seals the commit. Nothing is persisted
 // here: the caller stores `newBlocks`, drops `removedCids`, and moves its head.
-import { CID, encodeBlock, encodeCbor } from '../atproto/cbor.ts';
+import { CID, cidForCborBytes, cidToString, encodeCbor } from '../atproto/cbor.ts';
 import { validateDataModel } from '../atproto/data-model.ts';
 import { isValidDid, isValidNsid, isValidRecordKey, isValidTid } from '../atproto/syntax/index.ts';
 import { BlockMap, type BlockReader } from './block-map.ts';
@@ -126,17 +126,18 @@ function encodeRecord(w: WriteOp, path: string): { cid: CID; bytes: Uint8Array }
   if (rec.$type !== w.collection) {
     throw new RepoWriteError('InvalidRecord', `${path}: record $type must be "${w.collection}", got ${JSON.stringify(rec.$type)}`);
   }
-  let block: { cid: CID; bytes: Uint8Array };
+  let bytes: Uint8Array;
   try {
     validateDataModel(rec);
-    block = encodeBlock(rec);
+    bytes = encodeCbor(rec);
   } catch (err) {
     throw new RepoWriteError('InvalidRecord', `${path}: record is not valid data model: ${(err as Error).message}`);
   }
-  if (block.bytes.length > MAX_RECORD_BYTES) {
-    throw new RepoWriteError('RecordTooLarge', `${path}: record is ${block.bytes.length} bytes (max ${MAX_RECORD_BYTES})`);
+  if (bytes.length > MAX_RECORD_BYTES) {
+    throw new RepoWriteError('RecordTooLarge', `${path}: record is ${bytes.length} bytes (max ${MAX_RECORD_BYTES})`);
   }
-  return block;
+  // Hashed once, after the size check (hashing is the dominant per-byte cost in the canister).
+  return { cid: cidForCborBytes(bytes), bytes };
 }
 
 /**
@@ -172,11 +173,11 @@ export function prepareCommit(store: BlockReader, head: RepoHead | null, did: st
       } else if (w.action === 'update') {
         const prev = mst.update(path, block!.cid);
         ops.push({ action: 'update', path, cid: block!.cid, prev });
-        if (!prev.equals(block!.cid)) removedRecords.set(prev.toString(), prev);
+        if (!prev.equals(block!.cid)) removedRecords.set(cidToString(prev), prev);
       } else {
         const prev = mst.delete(path);
         ops.push({ action: 'delete', path, cid: null, prev });
-        removedRecords.set(prev.toString(), prev);
+        removedRecords.set(cidToString(prev), prev);
       }
     } catch (err) {
       if (err instanceof MstError && (err.code === 'RecordExists' || err.code === 'RecordNotFound')) {
@@ -188,7 +189,7 @@ export function prepareCommit(store: BlockReader, head: RepoHead | null, did: st
   }
   const data = mst.finalize();
   newBlocks.addAll(mst.newBlocks);
-  for (const [, cid] of [...removedRecords]) if (newBlocks.has(cid)) removedRecords.delete(cid.toString());
+  for (const [, cid] of [...removedRecords]) if (newBlocks.has(cid)) removedRecords.delete(cidToString(cid));
 
   // Sync v1.1: besides the new blocks, a consumer holding only this diff must be able to
   // invert every op on the new tree and arrive at prevData.

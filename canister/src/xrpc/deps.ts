@@ -16,7 +16,7 @@ export interface XrpcDeps {
     commitCid: CID,
     cursor: string | null,
     maxBytes: number,
-    opts?: { skip?(cid: CID): boolean },
+    opts?: { skip?(cid: CID): boolean; maxBlocks?: number },
   ): { bytes: Uint8Array; cursor: string | null };
   /** CAR rooted at the commit holding recordProofBlocks(store, commitCid, collection, rkey). */
   recordProofCar(store: BlockReader, commitCid: CID, collection: string, rkey: string): Uint8Array;

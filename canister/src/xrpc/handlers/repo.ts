@@ -1,5 +1,5 @@
 // com.atproto.repo.describeRepo / getRecord / listRecords.
-import { decodeCbor } from '../../atproto/cbor.ts';
+import { cidToString, decodeCbor } from '../../atproto/cbor.ts';
 import { atUri, requireActive, requireOwnRepo, type Handler } from '../context.ts';
 import { XrpcError } from '../errors.ts';
 import { jsonResponse } from '../http.ts';
@@ -28,7 +28,7 @@ export const getRecord: Handler = ({ model, deps, params }) => {
   if (!record || (wanted && !wanted.equals(record.cid))) {
     throw new XrpcError('RecordNotFound', `Could not locate record: ${uri}${wanted ? ` with cid ${wanted}` : ''}`);
   }
-  return jsonResponse({ uri, cid: record.cid.toString(), value: deps.dataToJson(decodeCbor(record.bytes)) });
+  return jsonResponse({ uri, cid: cidToString(record.cid), value: deps.dataToJson(decodeCbor(record.bytes)) });
 };
 
 export const listRecords: Handler = ({ model, deps, params }) => {
@@ -43,7 +43,7 @@ export const listRecords: Handler = ({ model, deps, params }) => {
   const rows = model.listRecords(collection, { limit, cursor, reverse });
   const records = rows.map((r) => ({
     uri: atUri(did, collection, r.rkey),
-    cid: r.cid.toString(),
+    cid: cidToString(r.cid),
     value: deps.dataToJson(decodeCbor(r.bytes)),
   }));
   const next = rows.length === limit ? rows[rows.length - 1].rkey : undefined;
