@@ -1,4 +1,6 @@
-// Per-call wall time and instruction counts of the replica's execution engine on the Azle test canister.
+// Per-call wall time and instruction counts of the replica's execution engine on the Azle test canister,
+// then where the time of one Canopy create_record / get_events goes through the whole replica (HTTP + engine).
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { IDL } from '@dfinity/candid';
 import { Principal } from '@dfinity/principal';
@@ -70,6 +72,74 @@ export default async function bench(): Promise<void> {
         }
     } finally {
         await engine.close();
+    }
+    await benchCanopyOverHttp();
+}
+
+/**
+ * The Canopy canister on a replica in its own process, called through @dfinity/agent as clients do. Splits a
+ * call's wall time into the replica's parts (from its log lines) and the client's (request signing, certificate
+ * check). CANOPY_BENCH_WASM=<path> uses a given canister wasm instead of building the current sources.
+ */
+async function benchCanopyOverHttp(): Promise<void> {
+    const { startReplicaProcess } = await import('../replica/src/process.ts');
+    const { deployCanopy, testInitArgs } = await import('../test/helpers/canister.ts');
+    const { Ed25519KeyIdentity } = await import('@dfinity/identity');
+    const lines: string[] = [];
+    const replica = await startReplicaProcess({ host: '127.0.0.1', port: 0, log: (l) => lines.push(l) });
+    const num = (re: RegExp) => (l: string) => Number(re.exec(l)?.[1] ?? NaN);
+    const med = (xs: number[]) => (xs.length ? median(xs, (a, b) => a - b) : NaN);
+    const fmt = (v: number) => (Number.isFinite(v) ? `${v.toFixed(2)} ms` : 'n/a');
+    try {
+        const delegate = Ed25519KeyIdentity.generate();
+        const canopy = await deployCanopy(
+            replica as never,
+            testInitArgs({
+                members: [Ed25519KeyIdentity.generate().getPrincipal()],
+                delegates: [
+                    {
+                        principal: delegate.getPrincipal().toText(),
+                        scope: { collections: ['app.bsky.feed.post'], actions: [{ create: null }], writes_per_day: 100_000, expires_at_ns: [] }
+                    }
+                ]
+            }),
+            { wasm: process.env.CANOPY_BENCH_WASM ? readFileSync(process.env.CANOPY_BENCH_WASM) : undefined }
+        );
+        await canopy.ready();
+        const writer = await canopy.actor(delegate);
+        const reader = await canopy.actor();
+        const N = 30;
+        const client = { create: [] as number[], events: [] as number[] };
+        for (let i = 0; i < N + 3; i++) {
+            if (i === 3) lines.length = 0; // warm-up done
+            let t = performance.now();
+            await writer.create_record({
+                collection: 'app.bsky.feed.post',
+                rkey: [],
+                record_json: JSON.stringify({ $type: 'app.bsky.feed.post', text: `bench ${i}`, createdAt: new Date().toISOString() })
+            });
+            if (i >= 3) client.create.push(performance.now() - t);
+            t = performance.now();
+            await reader.get_events({ after: BigInt(Number.MAX_SAFE_INTEGER), limit: 100, max_bytes: 1_000_000 });
+            if (i >= 3) client.events.push(performance.now() - t);
+        }
+        const pick = (pred: (l: string) => boolean, f: (l: string) => number) => med(lines.filter(pred).map(f));
+        const wall = num(/ wall=([\d.]+)ms/);
+        const copy = num(/ heap-copy=([\d.]+)ms/);
+        const httpMs = num(/ in ([\d.]+) ms/);
+        const isUpdate = (l: string) => l.startsWith('[exec] update ') && l.includes(' create_record ');
+        const isCallback = (l: string) => l.startsWith('[exec] reply-callback ');
+        const isQuery = (l: string) => l.startsWith('[exec] query ') && l.includes(' get_events ');
+        console.log(`canopy canister over HTTP (replica in its own process, ${N} calls each, medians)`);
+        console.log(`  create_record, client wall (agent: sign request, call, check certificate)  ${fmt(med(client.create))}`);
+        console.log(`    replica: call received -> answered (engine)                           ${fmt(pick((l) => l.startsWith('[http] update ') && l.includes(' create_record '), httpMs))}`);
+        console.log(`    update message create_record: wall ${fmt(pick(isUpdate, wall))}, of it heap copy ${fmt(pick(isUpdate, copy))}`);
+        console.log(`    reply callback (after sign_with_ecdsa): wall ${fmt(pick(isCallback, wall))}, of it heap copy ${fmt(pick(isCallback, copy))}`);
+        console.log(`  get_events (empty page), client wall                                      ${fmt(med(client.events))}`);
+        console.log(`    replica: query received -> answered                                   ${fmt(pick((l) => l.startsWith('[http] query ') && l.includes(' get_events '), httpMs))}`);
+        console.log(`    query message: wall ${fmt(pick(isQuery, wall))}, of it heap copy ${fmt(pick(isQuery, copy))}`);
+    } finally {
+        await replica.stop();
     }
 }
 

@@ -16,6 +16,8 @@ export interface ReplicaOptions {
   log?: (line: string) => void;
   /** lower the IC's instruction limits (tests that exercise the limit without burning 40 B instructions) */
   instructionLimits?: { update?: bigint; query?: bigint; install?: bigint };
+  /** real-time delay of each sign_with_ecdsa reply (default 0; a threshold signature takes seconds on mainnet) */
+  ecdsaLatencyMs?: number;
 }
 
 export interface Replica {
@@ -40,7 +42,7 @@ export interface Replica {
 
 export async function startReplica(opts: ReplicaOptions = {}): Promise<Replica> {
   const log = opts.log ?? (() => {});
-  const engine = await Engine.create({ stateDir: opts.stateDir, log, instructionLimits: opts.instructionLimits });
+  const engine = await Engine.create({ stateDir: opts.stateDir, log, instructionLimits: opts.instructionLimits, ecdsaLatencyMs: opts.ecdsaLatencyMs });
   let http;
   try {
     http = await startHttpReplica({

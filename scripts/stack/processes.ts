@@ -123,18 +123,23 @@ export async function freePort(): Promise<number> {
   });
 }
 
+export class PortInUseError extends Error {
+  /** Which port of the stack (set by startStack), for messages naming the setting to change. */
+  part?: string;
+  constructor(
+    readonly port: number,
+    readonly what: string,
+  ) {
+    super(`port ${port} (${what}) is already in use on 127.0.0.1: stop whatever holds it (\`lsof -i :${port}\`) or choose another port`);
+  }
+}
+
 /** Throws a clear one-line error when a port is taken (checked before anything starts). */
 export async function ensurePortFree(port: number, what: string): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     const srv = createServer();
     srv.once('error', (err: NodeJS.ErrnoException) =>
-      reject(
-        new Error(
-          err.code === 'EADDRINUSE'
-            ? `port ${port} (${what}) is already in use on 127.0.0.1: stop whatever holds it (\`lsof -i :${port}\`) or choose another port`
-            : `cannot listen on 127.0.0.1:${port} (${what}): ${err.message}`,
-        ),
-      ),
+      reject(err.code === 'EADDRINUSE' ? new PortInUseError(port, what) : new Error(`cannot listen on 127.0.0.1:${port} (${what}): ${err.message}`)),
     );
     srv.listen(port, '127.0.0.1', () => srv.close(() => resolve()));
   });

@@ -219,3 +219,34 @@ describe('engine: instruction limits', () => {
         }
     });
 });
+
+describe('engine: threshold-signature latency (ecdsaLatencyMs)', () => {
+    const LATENCY_MS = 300;
+    let engine: Engine;
+    let c: ReturnType<typeof caller>;
+
+    before(async () => {
+        engine = await Engine.create({ tickMs: 0, ecdsaLatencyMs: LATENCY_MS });
+        c = caller(engine, await deployTestCanister(engine, 'slow-signatures'));
+    });
+    after(() => engine.close());
+
+    test('sign_with_ecdsa answers after the latency; other messages run meanwhile; the signature verifies', async () => {
+        const path = [new TextEncoder().encode('repo')];
+        const { public_key } = await c.update('ecdsaPublicKey', [IDL.Vec(IDL.Vec(IDL.Nat8))], [path], [
+            IDL.Record({ public_key: IDL.Vec(IDL.Nat8), chain_code: IDL.Vec(IDL.Nat8) })
+        ]);
+        const digest = sha256(new TextEncoder().encode('slow'));
+        const started = performance.now();
+        let signedAt = 0;
+        const signing = c
+            .update('sign', [IDL.Vec(IDL.Vec(IDL.Nat8)), IDL.Vec(IDL.Nat8)], [path, digest], [IDL.Vec(IDL.Nat8)])
+            .then((sig: Uint8Array) => ((signedAt = performance.now()), sig));
+        const counted = await c.update('increment', [], [], [IDL.Nat64]);
+        assert.equal(signedAt, 0, 'an update sent after the signing call is answered before the signature');
+        assert.equal(typeof counted, 'bigint');
+        const sig = await signing;
+        assert.ok(signedAt - started >= LATENCY_MS, `signature after ${(signedAt - started).toFixed(0)} ms`);
+        assert.ok(secp256k1.verify(sig, digest, public_key, { lowS: true, prehash: false }));
+    });
+});

@@ -275,3 +275,22 @@ test('subnet read_state certifies the subnet public key and canister ranges', as
   const [lo, hi] = ranges[0]!.map((b) => Principal.fromUint8Array(new Uint8Array(b)));
   assert.ok(lo!.ltEq(FAKE_CANISTER) && hi!.gtEq(FAKE_CANISTER));
 });
+
+test('certificates of an unchanged state share one signature and time; a state change gets a fresh one', async () => {
+  const { agent, actor } = await actorFor();
+  const timePath = [new TextEncoder().encode('time')];
+  const read = async () => {
+    const { certificate } = await agent.readState(FAKE_CANISTER, { paths: [timePath] });
+    const cert = await Certificate.create({ certificate, rootKey: replica.rootKey, canisterId: FAKE_CANISTER });
+    const { signature } = Cbor.decode<{ signature: Uint8Array }>(certificate);
+    return { signature: Buffer.from(signature).toString('hex'), time: Buffer.from((cert.lookup_path(['time']) as { value: Uint8Array }).value).toString('hex') };
+  };
+  await actor.inc!();
+  const [a, b] = await Promise.all([read(), read()]);
+  assert.equal(a.signature, b.signature, 'same state, same signature');
+  assert.equal(a.time, b.time, 'same state, same certified time');
+  await actor.inc!(); // a new request status changes the state tree
+  const c = await read();
+  assert.notEqual(c.signature, a.signature);
+  assert.notEqual(c.time, a.time);
+});

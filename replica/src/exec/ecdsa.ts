@@ -52,8 +52,14 @@ function deriveStep(parent: Derived, element: Uint8Array): Derived {
 }
 
 const masters = new Map<string, Derived>();
+/** derived keys by key name, canister and path: each derivation step costs a point multiplication */
+const derived = new Map<string, Derived>();
+const MAX_DERIVED = 10_000;
 
 export function deriveKey(keyName: string, canisterId: Uint8Array, path: Uint8Array[]): Derived {
+    const key = JSON.stringify([keyName, Buffer.from(canisterId).toString('hex'), path.map((p) => Buffer.from(p).toString('hex'))]);
+    const hit = derived.get(key);
+    if (hit) return hit;
     let m = masters.get(keyName);
     if (!m) {
         m = master(keyName);
@@ -61,6 +67,8 @@ export function deriveKey(keyName: string, canisterId: Uint8Array, path: Uint8Ar
     }
     let d = deriveStep(m, canisterId);
     for (const el of path) d = deriveStep(d, el);
+    if (derived.size >= MAX_DERIVED) derived.clear();
+    derived.set(key, d);
     return d;
 }
 

@@ -2,7 +2,7 @@
  * Execution engine of the local replica: runs real canister wasm with the IC's message semantics.
  *
  * API (used by replica/src/http and replica/src/index.ts; also in docs/contracts.md section 5):
- *   const engine = await Engine.create({ stateDir?, log?, tickMs?, instructionLimits? })  // restores canisters from stateDir
+ *   const engine = await Engine.create({ stateDir?, log?, tickMs?, instructionLimits?, ecdsaLatencyMs? })  // restores canisters from stateDir
  *   engine.createCanister({ controllers?, cycles?, sender? })     -> Promise<Principal>
  *   engine.installCode(id, wasm, arg, 'install'|'reinstall'|'upgrade', sender?) -> Promise<void> (throws EngineError)
  *   engine.query(id, method, arg, sender)   -> Promise<CallResult>  (state changes discarded)
@@ -52,6 +52,8 @@ export type EngineOptions = {
     tickMs?: number;
     /** instruction limits (default: the IC's); tests lower them to exercise the limit quickly */
     instructionLimits?: Partial<typeof INSTRUCTION_LIMITS>;
+    /** real-time delay before a sign_with_ecdsa reply (default 0; on mainnet a threshold signature takes seconds) */
+    ecdsaLatencyMs?: number;
 };
 
 export type CanisterState = {
@@ -134,6 +136,12 @@ export function canisterIdFromIndex(index: number): Principal {
     return Principal.fromUint8Array(b);
 }
 
+function lazyOnce(get: (() => Uint8Array | null) | undefined): () => Uint8Array | null {
+    if (!get) return () => null;
+    let value: Uint8Array | null | undefined;
+    return () => (value === undefined ? (value = get()) : value);
+}
+
 const moduleCache = new Map<string, Promise<WebAssembly.Module>>();
 
 export class Engine {
@@ -157,8 +165,12 @@ export class Engine {
     private readonly messages: MessageLog;
     private readonly startTimeNs: bigint | undefined;
     private readonly limits: typeof INSTRUCTION_LIMITS;
+    private readonly sleeps = new Set<() => void>();
+    /** internal: used by the management canister */
+    readonly ecdsaLatencyMs: number;
 
     private constructor(opts: EngineOptions) {
+        this.ecdsaLatencyMs = Math.max(0, opts.ecdsaLatencyMs ?? 0);
         this.log = opts.log ?? (() => {});
         this.messages = new MessageLog(this.log);
         this.store = opts.stateDir ? new StateDir(opts.stateDir) : null;
@@ -399,7 +411,7 @@ export class Engine {
             methodName: method,
             time: this.now(),
             limit: this.limits.query,
-            dataCertificate: mode === 'NRQ' ? (this.dataCertificateProvider(c.id) ?? null) : null
+            dataCertificate: mode === 'NRQ' ? () => this.dataCertificateProvider(c.id) ?? null : undefined
         });
         const outcome = c.runtime.execute(entry, [], ctx, { discard: true });
         this.messages.totals.queries++;
@@ -473,12 +485,26 @@ export class Engine {
             const answered = this.answered;
             this.answered = [];
             for (const a of answered) a();
+            this.settleWhenIdle();
         }
         if (!this.queue.length && this.asyncPending === 0) {
             const waiters = this.idleWaiters;
             this.idleWaiters = [];
             for (const w of waiters) w();
         }
+    }
+
+    private settleScheduled = false;
+
+    /** takes the committed-heap copies deferred by the messages just run, once pending replies have gone out */
+    private settleWhenIdle(): void {
+        if (this.settleScheduled) return;
+        this.settleScheduled = true;
+        setImmediate(() => {
+            this.settleScheduled = false;
+            if (this.pumping || this.closed) return;
+            for (const c of this.canisters.values()) c.runtime?.settle();
+        });
     }
 
     /** resolves once no message is queued and no outcall is in flight */
@@ -496,6 +522,24 @@ export class Engine {
         ).finally(() => {
             this.asyncPending--;
             this.pump();
+        });
+    }
+
+    /** internal: resolves in a later event-loop turn (after pending I/O) */
+    nextTurn(): Promise<void> {
+        return new Promise((resolve) => setImmediate(resolve));
+    }
+
+    /** internal: resolves after `ms` of real time, or at close */
+    sleep(ms: number): Promise<void> {
+        return new Promise((resolve) => {
+            const wake = () => {
+                clearTimeout(timer);
+                this.sleeps.delete(wake);
+                resolve();
+            };
+            const timer = setTimeout(wake, ms);
+            this.sleeps.add(wake);
         });
     }
 
@@ -714,7 +758,8 @@ export class Engine {
             responded?: boolean;
             rejectCode?: number;
             rejectMessage?: string;
-            dataCertificate?: Uint8Array | null;
+            /** NRQ only: yields the data certificate (called at most once, when the canister asks for it) */
+            dataCertificate?: () => Uint8Array | null;
             callContextInstructions?: bigint;
             globalTimer?: bigint;
             balance?: bigint;
@@ -737,7 +782,7 @@ export class Engine {
             cyclesRefunded: o.cyclesRefunded ?? 0n,
             balance: o.balance ?? c.cycles,
             globalTimer: o.globalTimer ?? c.globalTimer,
-            dataCertificate: o.dataCertificate ?? null,
+            dataCertificate: lazyOnce(o.dataCertificate),
             callContextInstructions: o.callContextInstructions ?? 0n,
             instructionLimit: o.limit,
             debugPrint: (line) => this.log(`[canister ${id}] ${line}`),
@@ -753,7 +798,8 @@ export class Engine {
     // ---------------------------------------------------------------- metrics
 
     private record(kind: string, c: CanisterState, method: string, instructions: bigint, started: number, outcome: MessageMetric['outcome']): void {
-        this.messages.record({ kind, canisterId: c.id.toText(), method, instructions, wallMs: performance.now() - started, outcome });
+        const heapCopyMs = c.runtime?.takeCopyMs();
+        this.messages.record({ kind, canisterId: c.id.toText(), method, instructions, wallMs: performance.now() - started, heapCopyMs, outcome });
     }
 
     metrics(): EngineMetrics {
@@ -894,6 +940,7 @@ export class Engine {
         if (this.ticker) clearInterval(this.ticker);
         this.flush();
         this.closed = true;
+        for (const wake of [...this.sleeps]) wake();
         // calls still waiting (queued, or awaiting a callback or an outcall) are answered so no caller hangs
         for (const answer of [...this.pendingIngress]) answer({ reject: { code: RejectCode.SYS_TRANSIENT, message: 'replica stopped' } });
         this.queue = [];

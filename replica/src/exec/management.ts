@@ -236,7 +236,12 @@ function dispatch(engine: Engine, m: RequestMessage, fromCanister: boolean, done
         }
         case 'raw_rand': {
             canisterOnly();
-            return ok(reply(M.raw_rand_result, new Uint8Array(randomBytes(32))));
+            // On the IC the randomness comes from a later round. Answering in a later event-loop turn keeps a canister
+            // that yields with raw_rand (waiting for another message, e.g. a commit awaiting its signature) from
+            // starving HTTP requests, timers and outcalls of this process.
+            const random = ok(reply(M.raw_rand_result, new Uint8Array(randomBytes(32))))!;
+            engine.startAsync(engine.nextTurn(), () => done(random.result, random.refund));
+            return undefined;
         }
         case 'ecdsa_public_key': {
             canisterOnly();
@@ -268,7 +273,13 @@ function dispatch(engine: Engine, m: RequestMessage, fromCanister: boolean, done
                 a.derivation_path.map((p) => Uint8Array.from(p)),
                 Uint8Array.from(a.message_hash)
             );
-            return ok(reply(M.sign_with_ecdsa_result, { signature }), m.cycles - SIGN_WITH_ECDSA_FEE);
+            const signed = ok(reply(M.sign_with_ecdsa_result, { signature }), m.cycles - SIGN_WITH_ECDSA_FEE)!;
+            if (engine.ecdsaLatencyMs > 0) {
+                // as on mainnet, where a threshold signature takes seconds: the reply comes later, other messages run meanwhile
+                engine.startAsync(engine.sleep(engine.ecdsaLatencyMs), () => done(signed.result, signed.refund));
+                return undefined;
+            }
+            return signed;
         }
         case 'http_request': {
             canisterOnly();

@@ -6,6 +6,8 @@ export type MessageMetric = {
     method: string;
     instructions: bigint;
     wallMs: number;
+    /** part of wallMs spent copying the heap for rollback (last-committed copy / restore) */
+    heapCopyMs?: number;
     outcome: 'ok' | 'trap' | 'limit' | 'reject';
 };
 
@@ -24,7 +26,7 @@ export class MessageLog {
     record(m: MessageMetric): void {
         this.recent.push(m);
         if (this.recent.length > KEPT) this.recent.shift();
-        this.log(`[exec] ${m.kind} ${m.canisterId} ${m.method} ${m.outcome} instructions=${m.instructions} wall=${m.wallMs.toFixed(2)}ms`);
+        this.log(`[exec] ${m.kind} ${m.canisterId} ${m.method} ${m.outcome} instructions=${m.instructions} wall=${m.wallMs.toFixed(2)}ms${m.heapCopyMs !== undefined ? ` heap-copy=${m.heapCopyMs.toFixed(2)}ms` : ''}`);
     }
 
     snapshot(canisters: CanisterMetric[]): EngineMetrics {

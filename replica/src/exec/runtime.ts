@@ -40,7 +40,8 @@ export type ExecContext = {
     /** working copy of the canister balance (committed only if the message commits) */
     balance: bigint;
     globalTimer: bigint;
-    dataCertificate: Uint8Array | null;
+    /** the certificate for data_certificate_copy (NRQ only); resolved on first use, as signing one costs ~15 ms */
+    dataCertificate: () => Uint8Array | null;
     callContextInstructions: bigint;
     instructionLimit: bigint;
     debugPrint: (line: string) => void;
@@ -99,6 +100,8 @@ export class CanisterRuntime {
     private heapSnapshot = new Uint8Array(0);
     private globalsSnapshot: (number | bigint)[] = [];
     private committedValid = false;
+    /** wall time spent copying the heap since the last takeCopyMs() */
+    private copyMs = 0;
 
     private constructor(
         instance: WebAssembly.Instance,
@@ -178,7 +181,8 @@ export class CanisterRuntime {
                 : (this.table?.get(target) as ((...a: number[]) => unknown) | null | undefined);
         if (typeof fn !== 'function') return { ok: false, message: `no function ${String(target)}`, limitExceeded: false };
         // `committed` holds the heap as of the last committed message: a trap or a query restores it, a commit
-        // refreshes it (one heap copy per message either way)
+        // refreshes it (one heap copy per message either way). After a commit the live heap is the committed
+        // state, so the copy is deferred: to idle time (settle) or, at the latest, to here.
         if (!this.committedValid) this.snapshotCommitted();
         if (stableTxn) this.stable.begin();
         this.budget = (ctx.instructionLimit * CALIBRATION_DEN) / CALIBRATION_NUM;
@@ -200,7 +204,7 @@ export class CanisterRuntime {
         }
         if (outcome.ok && !opts.discard) {
             if (stableTxn) this.stable.commit();
-            this.snapshotCommitted();
+            this.committedValid = false;
         } else {
             this.restoreCommitted();
             if (stableTxn) this.stable.rollback();
@@ -208,20 +212,39 @@ export class CanisterRuntime {
         return outcome;
     }
 
+    /** takes the deferred copy of the committed heap now (the engine calls this when idle; not counted in copy time) */
+    settle(): void {
+        if (this.committedValid) return;
+        const counted = this.copyMs;
+        this.snapshotCommitted();
+        this.copyMs = counted;
+    }
+
+    /** heap copy time (ms) of the messages run since the last call */
+    takeCopyMs(): number {
+        const ms = this.copyMs;
+        this.copyMs = 0;
+        return ms;
+    }
+
     private snapshotCommitted(): void {
+        const started = performance.now();
         const heap = new Uint8Array(this.memory.buffer);
         if (this.heapSnapshot.length !== heap.length) this.heapSnapshot = new Uint8Array(heap.length);
         this.heapSnapshot.set(heap);
         this.globalsSnapshot = this.globals.map((g) => g.get());
         this.committedValid = true;
+        this.copyMs += performance.now() - started;
     }
 
     /** puts heap and globals back to the last committed state (memory that grew since stays, zeroed) */
     private restoreCommitted(): void {
+        const started = performance.now();
         const now = new Uint8Array(this.memory.buffer);
         now.set(this.heapSnapshot);
         if (now.length > this.heapSnapshot.length) now.fill(0, this.heapSnapshot.length);
         this.globals.forEach((g, i) => g.set(this.globalsSnapshot[i]));
+        this.copyMs += performance.now() - started;
     }
 }
 
@@ -392,16 +415,18 @@ function systemApi(cur: () => { rt: CanisterRuntime; ctx: ExecContext }) {
             if (size >>> 0 > 32) throw new Trap('Canister trapped: certified_data_set: data is longer than 32 bytes');
             ctx.certifiedData = readBytes(rt, src, size);
         },
-        data_certificate_present: () => (allowed('data_certificate_present', ALL).ctx.dataCertificate ? 1 : 0),
+        data_certificate_present: () => (allowed('data_certificate_present', ALL).ctx.dataCertificate() ? 1 : 0),
         data_certificate_size: () => {
             const { ctx } = allowed('data_certificate_size', ['NRQ']);
-            if (!ctx.dataCertificate) throw new Trap('Canister trapped: no data certificate available');
-            return ctx.dataCertificate.length;
+            const cert = ctx.dataCertificate();
+            if (!cert) throw new Trap('Canister trapped: no data certificate available');
+            return cert.length;
         },
         data_certificate_copy: (dst: number, offset: number, size: number) => {
             const { rt, ctx } = allowed('data_certificate_copy', ['NRQ']);
-            if (!ctx.dataCertificate) throw new Trap('Canister trapped: no data certificate available');
-            copyOut(rt, ctx.dataCertificate, dst, offset, size, 'data_certificate_copy');
+            const cert = ctx.dataCertificate();
+            if (!cert) throw new Trap('Canister trapped: no data certificate available');
+            copyOut(rt, cert, dst, offset, size, 'data_certificate_copy');
         },
         debug_print: (src: number, size: number) => {
             const { rt, ctx } = allowed('debug_print', ALL);

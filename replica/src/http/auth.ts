@@ -1,6 +1,7 @@
 // Validation of signed request envelopes (IC interface spec "Authentication"): ingress expiry,
 // self-authenticating sender ↔ public key, delegation chains, and the request signature for
 // Ed25519, ECDSA secp256k1 and ECDSA P-256 keys. The anonymous principal sends no key or signature.
+import { createPublicKey, verify as cryptoVerify } from 'node:crypto';
 import { ed25519 } from '@noble/curves/ed25519';
 import { secp256k1 } from '@noble/curves/secp256k1';
 import { p256 } from '@noble/curves/p256';
@@ -160,6 +161,20 @@ const OID_EC_PUBLIC_KEY = '2a8648ce3d0201';
 const OID_SECP256K1 = '2b8104000a';
 const OID_P256 = '2a8648ce3d030107';
 
+const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+
+/** node:crypto's native Ed25519 (~0.1 ms; the JS one takes ~2 ms per request); the JS one if it refuses the key */
+function verifyEd25519(key: Uint8Array, sig: Uint8Array, msg: Uint8Array): boolean {
+  if (key.length !== 32 || sig.length !== 64) return false;
+  let publicKey;
+  try {
+    publicKey = createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, key]), format: 'der', type: 'spki' });
+  } catch {
+    return ed25519.verify(sig, msg, key);
+  }
+  return cryptoVerify(null, msg, publicKey, sig);
+}
+
 /** Verifies `sig` over `msg` with a DER (SubjectPublicKeyInfo) encoded key; false on any failure. */
 export function verifySignature(derKey: Uint8Array, sig: Uint8Array, msg: Uint8Array): boolean {
   let spki: { oids: string[]; key: Uint8Array };
@@ -169,7 +184,7 @@ export function verifySignature(derKey: Uint8Array, sig: Uint8Array, msg: Uint8A
     return false;
   }
   try {
-    if (spki.oids[0] === OID_ED25519) return ed25519.verify(sig, msg, spki.key);
+    if (spki.oids[0] === OID_ED25519) return verifyEd25519(spki.key, sig, msg);
     if (spki.oids[0] === OID_EC_PUBLIC_KEY && sig.length === 64) {
       const digest = sha256(msg);
       if (spki.oids[1] === OID_SECP256K1) return secp256k1.verify(sig, digest, spki.key, { prehash: false, lowS: false });

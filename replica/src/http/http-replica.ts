@@ -56,10 +56,12 @@ export async function startHttpReplica(o: HttpReplicaOptions): Promise<HttpRepli
     certifier,
     metrics,
     dataCertificate: (id) => certifier.dataCertificate(id),
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: async () => {
+      await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
-      })
+      });
+      await keys.close();
+    }
   };
 }

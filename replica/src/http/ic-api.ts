@@ -68,7 +68,7 @@ export class IcApi {
       if (scope === 'canister' && version === 'v2' && endpoint === 'query') return await this.query(effective, req);
       if (scope === 'canister' && version === 'v2' && endpoint === 'call') return this.call(effective, req, false);
       if (scope === 'canister' && version === 'v3' && endpoint === 'call') return await this.call(effective, req, true);
-      if (version === 'v2' && endpoint === 'read_state') return this.readState(scope, effective, req);
+      if (version === 'v2' && endpoint === 'read_state') return await this.readState(scope, effective, req);
       return textReply(404, `Unknown endpoint /api/${version}/${scope}/${id}/${endpoint}`);
     } catch (e) {
       if (e instanceof RequestError) return textReply(e.status, e.message);
@@ -155,11 +155,11 @@ export class IcApi {
     ]);
     clearTimeout(timer);
     if (!finished) return { status: 202, contentType: 'text/plain', body: new Uint8Array() };
-    const certificate = this.d.certifier.certificate([[utf8('request_status'), req.requestId]]);
+    const certificate = await this.d.certifier.certificateAsync([[utf8('request_status'), req.requestId]]);
     return cbor(200, { status: 'replied', certificate });
   }
 
-  private readState(scope: string, effective: Principal, req: AuthenticatedRequest): HttpReply {
+  private async readState(scope: string, effective: Principal, req: AuthenticatedRequest): Promise<HttpReply> {
     const type = textField(req.content, 'request_type');
     if (type !== 'read_state') throw new RequestError(400, `Expected request_type "read_state", got "${type}"`);
     const raw = req.content.paths;
@@ -196,7 +196,7 @@ export class IcApi {
       }
       throw new RequestError(404, `Invalid path requested: ${p.map(labelText).join('/')}`);
     }
-    return cbor(200, { certificate: this.d.certifier.certificate(paths) });
+    return cbor(200, { certificate: await this.d.certifier.certificateAsync(paths) });
   }
 }
 
