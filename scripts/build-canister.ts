@@ -45,6 +45,7 @@ export function buildCanisterWasm(opts: { force?: boolean; log?: (s: string) => 
   if (!opts.force && existsSync(target)) {
     // Keep canister/canopy.did in step with the wasm in use (another source version may have been built since).
     if (existsSync(didCopy) && readFileSync(didCopy, 'utf8') !== readFileSync(didPath, 'utf8')) copyFileSync(didCopy, didPath);
+    publishForDfx(target);
     return target;
   }
   mkdirSync(join(repoRoot, '.azle'), { recursive: true });
@@ -69,6 +70,16 @@ export function buildCanisterWasm(opts: { force?: boolean; log?: (s: string) => 
   opts.log?.(`built canopy.wasm (${hash}) in ${Date.now() - started} ms`);
   pruneOldBuilds(3);
   return target;
+}
+
+/** dfx.json's `wasm` path must hold the wasm of the current sources, cached or freshly built. */
+function publishForDfx(wasm: string): void {
+  const dfxWasm = join(repoRoot, '.azle/canopy/canopy.wasm');
+  if (existsSync(dfxWasm) && statSync(dfxWasm).size === statSync(wasm).size && readFileSync(dfxWasm).equals(readFileSync(wasm))) return;
+  mkdirSync(join(repoRoot, '.azle/canopy'), { recursive: true });
+  const tmp = `${dfxWasm}.tmp-${process.pid}`;
+  copyFileSync(wasm, tmp);
+  renameSync(tmp, dfxWasm);
 }
 
 /** Keeps the newest `keep` cached wasms (older source versions are never used again). */
