@@ -2,53 +2,12 @@
 // controller's identity, creating it once and upgrading it when the wasm changes.
 import { gzipSync } from 'node:zlib';
 import { createHash } from 'node:crypto';
-import { Actor, CanisterStatus, type HttpAgent } from '@dfinity/agent';
+import { CanisterStatus, type HttpAgent } from '@dfinity/agent';
 import { IDL } from '@dfinity/candid';
-import { Principal } from '@dfinity/principal';
+import type { Principal } from '@dfinity/principal';
+import { managementActor } from '../../replica/src/management-client.ts';
 
 type Mode = 'install' | 'upgrade';
-
-interface Management {
-  provisional_create_canister_with_cycles(a: {
-    amount: [] | [bigint];
-    settings: [] | [{ controllers: [] | [Principal[]] }];
-    specified_id: [] | [Principal];
-  }): Promise<{ canister_id: Principal }>;
-  install_code(a: { mode: Record<string, null>; canister_id: Principal; wasm_module: Uint8Array; arg: Uint8Array }): Promise<void>;
-}
-
-const managementIdl: IDL.InterfaceFactory = ({ IDL }) => {
-  const settings = IDL.Record({ controllers: IDL.Opt(IDL.Vec(IDL.Principal)) });
-  return IDL.Service({
-    provisional_create_canister_with_cycles: IDL.Func(
-      [IDL.Record({ amount: IDL.Opt(IDL.Nat), settings: IDL.Opt(settings), specified_id: IDL.Opt(IDL.Principal) })],
-      [IDL.Record({ canister_id: IDL.Principal })],
-      [],
-    ),
-    install_code: IDL.Func(
-      [
-        IDL.Record({
-          mode: IDL.Variant({ install: IDL.Null, reinstall: IDL.Null, upgrade: IDL.Null }),
-          canister_id: IDL.Principal,
-          wasm_module: IDL.Vec(IDL.Nat8),
-          arg: IDL.Vec(IDL.Nat8),
-        }),
-      ],
-      [],
-      [],
-    ),
-  });
-};
-
-function management(agent: HttpAgent): Management {
-  return Actor.createActor(managementIdl, {
-    agent,
-    canisterId: Principal.managementCanister(),
-    callTransform: (_method, args) => ({
-      effectiveCanisterId: (args[0] as { canister_id?: Principal }).canister_id ?? Principal.managementCanister(),
-    }),
-  }) as unknown as Management;
-}
 
 /** The module hash the replica certifies for a canister, or null when none is installed. */
 async function installedModuleHash(agent: HttpAgent, canisterId: Principal): Promise<string | null> {
@@ -73,7 +32,7 @@ export async function deployCanister(opts: {
   initArg: Uint8Array;
   existing?: Principal;
 }): Promise<DeployResult> {
-  const ic = management(opts.agent);
+  const ic = managementActor(opts.agent);
   const gz = new Uint8Array(gzipSync(opts.wasm, { level: 9 }));
   // Replicas differ in whether they hash the module as submitted or decompressed: accept either.
   const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');

@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Ed25519KeyIdentity } from '@dfinity/identity';
 import { startReplica, type Replica } from '../../replica/src/index.ts';
-import { buildCanister, deployCanopy, testInitArgs, type CanopyActor, type DeployedCanopy } from '../helpers/canister.ts';
+import { buildCanister, deployWithDelegate, type CanopyActor, type DeployedCanopy } from '../helpers/canister.ts';
 import { decodeFrame } from '../../canister/src/repo/events.ts';
 import { startBridge, type RunningBridge } from '../../bridge/src/index.ts';
 import { range, sleep, TestClient } from './helpers.ts';
@@ -32,15 +32,14 @@ const delegate = Ed25519KeyIdentity.generate();
 before(async () => {
   const wasm = await buildCanister();
   replica = await startReplica({ host: '127.0.0.1', port: 0 });
-  canopy = await deployCanopy(replica, testInitArgs({
+  ({ canopy, delegateActor: writer } = await deployWithDelegate(replica, {
     members: [member.getPrincipal()],
-    delegates: [{
-      principal: delegate.getPrincipal().toText(),
-      scope: { collections: [COLLECTION], actions: [{ create: null }], writes_per_day: 10_000, expires_at_ns: [] },
-    }],
-  }), { wasm });
-  await canopy.ready();
-  writer = await canopy.actor(delegate);
+    delegate,
+    collections: [COLLECTION],
+    actions: ['create'],
+    writesPerDay: 10_000,
+    wasm,
+  }));
   bridge = await startBridge({
     host: '127.0.0.1', port: 0, icHost: replica.url, canisterId: canopy.canisterId.toText(),
     pollMinMs: 20, pollMaxMs: 100, bufferBudgetBytes: BUDGET,

@@ -15,7 +15,7 @@ import { CID, cidForRaw, decodeCbor, encodeBlock } from '../../canister/src/atpr
 import { decodeFrame } from '../../canister/src/repo/events.ts';
 import { readCar } from '../../canister/src/repo/car.ts';
 import { checkCommitEvent } from '../helpers/sync-check.ts';
-import { buildCanister, deployCanopy, testInitArgs, type CanopyActor, type DeployedCanopy } from '../helpers/canister.ts';
+import { buildCanister, deployCanopy, deployWithDelegate, testInitArgs, type CanopyActor, type DeployedCanopy } from '../helpers/canister.ts';
 
 let replica: Replica;
 let canopy: DeployedCanopy;
@@ -33,21 +33,13 @@ const postJson = (text: string) => JSON.stringify({ $type: POST, text, createdAt
 
 before(async () => {
   replica = await startReplica({ port: 0, log: (l) => logs.push(l) });
-  canopy = await deployCanopy(
-    replica,
-    testInitArgs({
-      members: [member.getPrincipal()],
-      delegates: [
-        {
-          principal: delegate.getPrincipal().toText(),
-          scope: { collections: [POST, 'app.bsky.actor.profile'], actions: [{ create: null }, { put: null }, { delete: null }], writes_per_day: 100_000, expires_at_ns: [] },
-        },
-      ],
-    }),
-  );
-  ({ did, signing_key: signingKey } = await canopy.ready());
-  delegateActor = await canopy.actor(delegate);
-  anonActor = await canopy.actor();
+  ({ canopy, did, signingKey, delegateActor, anonActor } = await deployWithDelegate(replica, {
+    members: [member.getPrincipal()],
+    delegate,
+    collections: [POST, 'app.bsky.actor.profile'],
+    actions: ['create', 'put', 'delete'],
+    writesPerDay: 100_000,
+  }));
 });
 
 after(async () => {

@@ -7,7 +7,8 @@ import { decodeCbor } from '../../canister/src/atproto/cbor.ts';
 import { decodeFrame } from '../../canister/src/repo/events.ts';
 import { Governance } from '../../canister/src/governance/governance.ts';
 import { scopedKv } from '../../canister/src/storage/kv.ts';
-import { executeAdopted, patchedProfile, pinnedBlobs } from '../../canister/src/pds/executor.ts';
+import { executeAdopted, pinnedBlobs } from '../../canister/src/pds/executor.ts';
+import { applyProfilePatch } from '../../canister/src/governance/profile.ts';
 import * as api from '../../canister/src/pds/canister-api.ts';
 import { memoryPds } from './fixtures.ts';
 
@@ -89,7 +90,7 @@ test('a failing effect is recorded as failed with its reason, never dropped', as
 });
 
 test('profile patch keeps unchanged fields and removes nulled ones', () => {
-  assert.deepEqual(patchedProfile({ $type: 'app.bsky.actor.profile', displayName: 'A', description: 'old' }, { description: null, displayName: 'B' }), {
+  assert.deepEqual(applyProfilePatch({ $type: 'app.bsky.actor.profile', displayName: 'A', description: 'old' }, { description: null, displayName: 'B' }), {
     $type: 'app.bsky.actor.profile',
     displayName: 'B',
   });

@@ -8,7 +8,7 @@ import { startReplica, type Replica } from '../../replica/src/index.ts';
 import { decodeFrame } from '../../canister/src/repo/events.ts';
 import type { CID } from '../../canister/src/atproto/cbor.ts';
 import { checkCommitEvent } from '../helpers/sync-check.ts';
-import { deployCanopy, testInitArgs, type CanopyActor } from '../helpers/canister.ts';
+import { deployWithDelegate, type CanopyActor } from '../helpers/canister.ts';
 
 const POST = 'app.bsky.feed.post';
 const WRITES = 10;
@@ -25,21 +25,13 @@ const delegate = Ed25519KeyIdentity.generate();
 
 before(async () => {
   replica = await startReplica({ port: 0, ecdsaLatencyMs: ECDSA_LATENCY_MS, log: (l) => logs.push(l) });
-  const canopy = await deployCanopy(
-    replica,
-    testInitArgs({
-      members: [member.getPrincipal()],
-      delegates: [
-        {
-          principal: delegate.getPrincipal().toText(),
-          scope: { collections: [POST], actions: [{ create: null }], writes_per_day: 100_000, expires_at_ns: [] },
-        },
-      ],
-    }),
-  );
-  ({ signing_key: signingKey } = await canopy.ready());
-  delegateActor = await canopy.actor(delegate);
-  anonActor = await canopy.actor();
+  ({ signingKey, delegateActor, anonActor } = await deployWithDelegate(replica, {
+    members: [member.getPrincipal()],
+    delegate,
+    collections: [POST],
+    actions: ['create'],
+    writesPerDay: 100_000,
+  }));
 });
 
 after(async () => {

@@ -13,7 +13,7 @@ import { startReplica, type Replica } from '../../replica/src/index.ts';
 import { jsonToData } from '../../canister/src/atproto/data-model.ts';
 import { decodeFrame } from '../../canister/src/repo/events.ts';
 import { checkCommitEvent } from '../helpers/sync-check.ts';
-import { deployCanopy, testInitArgs, type CanopyActor, type DeployedCanopy } from '../helpers/canister.ts';
+import { deployWithDelegate, type CanopyActor, type DeployedCanopy } from '../helpers/canister.ts';
 
 const COLLECTION = 'com.example.canopy.large';
 const logs: string[] = [];
@@ -27,21 +27,13 @@ const delegate = Ed25519KeyIdentity.generate();
 
 before(async () => {
   replica = await startReplica({ port: 0, log: (l) => logs.push(l) });
-  canopy = await deployCanopy(
-    replica,
-    testInitArgs({
-      members: [Ed25519KeyIdentity.generate().getPrincipal()],
-      delegates: [
-        {
-          principal: delegate.getPrincipal().toText(),
-          scope: { collections: [COLLECTION], actions: [{ create: null }, { put: null }], writes_per_day: 100, expires_at_ns: [] },
-        },
-      ],
-    }),
-  );
-  ({ did, signing_key: signingKey } = await canopy.ready());
-  delegateActor = await canopy.actor(delegate);
-  anonActor = await canopy.actor();
+  ({ canopy, did, signingKey, delegateActor, anonActor } = await deployWithDelegate(replica, {
+    members: [Ed25519KeyIdentity.generate().getPrincipal()],
+    delegate,
+    collections: [COLLECTION],
+    actions: ['create', 'put'],
+    writesPerDay: 100,
+  }));
 });
 
 after(async () => {

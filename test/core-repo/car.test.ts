@@ -6,7 +6,7 @@ import { verifyRepoCar } from '@atproto/repo';
 import * as atcuteCar from '@atcute/car';
 import { CID, cidForCborBytes, decodeCbor, encodeCbor } from '../../canister/src/atproto/cbor.ts';
 import { BlockMap } from '../../canister/src/repo/block-map.ts';
-import { CarError, encodeCar, exportRepoCar, exportRepoChunk, readCar } from '../../canister/src/repo/car.ts';
+import { CarError, concatBytes as concat, encodeCar, exportRepoCar, exportRepoChunk, readCar } from '../../canister/src/repo/car.ts';
 import { readCommit } from '../../canister/src/repo/commit.ts';
 import { Mst } from '../../canister/src/repo/mst.ts';
 import type { WriteOp } from '../../canister/src/repo/writes.ts';
@@ -188,13 +188,6 @@ test('maxBlocks bounds the blocks a chunk walks; the chunks still form one verif
   assert.equal(verified.creates.length, 600);
   assert.deepEqual(concat(parts), exportRepoCar(repo.store, commitCid), 'same bytes as an unbounded export');
 });
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, c) => n + c.length, 0));
-  let o = 0;
-  for (const c of parts) (out.set(c, o), (o += c.length));
-  return out;
-}
 
 /** A CAR header with no real meaning, to read a continuation chunk's blocks on their own. */
 function carPrefix(root: CID): Uint8Array {

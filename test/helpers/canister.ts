@@ -8,6 +8,8 @@ import { Actor, HttpAgent, type ActorSubclass, type Identity } from '@dfinity/ag
 import { IDL } from '@dfinity/candid';
 import { Principal } from '@dfinity/principal';
 import { canopyIdlFactory, InitArgsIdl, type InitArgsC } from '../../canister/src/pds/candid.ts';
+import { scopeToC } from '../../canister/src/governance/idl.ts';
+import type { WriteAction } from '../../canister/src/governance/types.ts';
 import { cachedWasmPath, repoRoot, sourceHash } from '../../scripts/build-canister.ts';
 import type { Replica } from '../../replica/src/index.ts';
 
@@ -106,4 +108,46 @@ export async function deployCanopy(
     },
   };
   return deployed;
+}
+
+export interface DelegatedCanopy {
+  canopy: DeployedCanopy;
+  did: string;
+  signingKey: string;
+  /** Calls as the delegate. */
+  delegateActor: CanopyActor;
+  /** Calls as the anonymous principal. */
+  anonActor: CanopyActor;
+}
+
+/**
+ * The usual write-path set-up: Canopy with `members` and one never-expiring delegate allowed `actions`
+ * on `collections`, bootstrapped, with actors for the delegate and for anonymous reads.
+ */
+export async function deployWithDelegate(
+  replica: Replica,
+  opts: {
+    members: Principal[];
+    delegate: Identity;
+    collections: string[];
+    actions: WriteAction[];
+    writesPerDay: number;
+    wasm?: Uint8Array;
+  },
+): Promise<DelegatedCanopy> {
+  const canopy = await deployCanopy(
+    replica,
+    testInitArgs({
+      members: opts.members,
+      delegates: [
+        {
+          principal: opts.delegate.getPrincipal().toText(),
+          scope: scopeToC({ collections: opts.collections, actions: opts.actions, writesPerDay: opts.writesPerDay, expiresAtNs: null }),
+        },
+      ],
+    }),
+    { wasm: opts.wasm },
+  );
+  const { did, signing_key: signingKey } = await canopy.ready();
+  return { canopy, did, signingKey, delegateActor: await canopy.actor(opts.delegate), anonActor: await canopy.actor() };
 }

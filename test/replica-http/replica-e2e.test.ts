@@ -14,6 +14,7 @@ import { Principal } from '@dfinity/principal';
 import { secp256k1 } from '@noble/curves/secp256k1';
 import { sha256 } from '@noble/hashes/sha2';
 import { startReplica, type Replica } from '../../replica/src/index.ts';
+import { managementActor } from '../../replica/src/management-client.ts';
 import { testCanisterWasm, initArg, testCanisterIdl, whoamiUpdateIdl, type TestCanister } from './canister.ts';
 
 // Lowered update limit so the over-limit test burns 2 B instructions, not the IC's 40 B.
@@ -219,39 +220,7 @@ test('upgrade keeps stable data and drops the heap', async () => {
 
 test('dfx-style deploy through the management canister with @dfinity/agent', async () => {
   const agent = await HttpAgent.create({ host: replica.url, shouldFetchRootKey: true, identity: controller, retryTimes: 0 });
-  const management: IDL.InterfaceFactory = ({ IDL }) => {
-    const settings = IDL.Record({ controllers: IDL.Opt(IDL.Vec(IDL.Principal)) });
-    return IDL.Service({
-      provisional_create_canister_with_cycles: IDL.Func(
-        [IDL.Record({ amount: IDL.Opt(IDL.Nat), settings: IDL.Opt(settings), specified_id: IDL.Opt(IDL.Principal) })],
-        [IDL.Record({ canister_id: IDL.Principal })],
-        []
-      ),
-      install_code: IDL.Func(
-        [
-          IDL.Record({
-            mode: IDL.Variant({ install: IDL.Null, reinstall: IDL.Null, upgrade: IDL.Null }),
-            canister_id: IDL.Principal,
-            wasm_module: IDL.Vec(IDL.Nat8),
-            arg: IDL.Vec(IDL.Nat8)
-          })
-        ],
-        [],
-        []
-      )
-    });
-  };
-  const ic = Actor.createActor(management, {
-    agent,
-    canisterId: Principal.managementCanister(),
-    callTransform: (_method, args) => {
-      const target = (args[0] as { canister_id?: Principal }).canister_id;
-      return { effectiveCanisterId: target ?? Principal.managementCanister() };
-    }
-  }) as unknown as {
-    provisional_create_canister_with_cycles(a: unknown): Promise<{ canister_id: Principal }>;
-    install_code(a: unknown): Promise<void>;
-  };
+  const ic = managementActor(agent);
   const { canister_id } = await ic.provisional_create_canister_with_cycles({ amount: [], settings: [], specified_id: [] });
   await ic.install_code({ mode: { install: null }, canister_id, wasm_module: await testCanisterWasm(), arg: initArg('deployed') });
   const deployed = Actor.createActor(testCanisterIdl, { agent, canisterId: canister_id }) as unknown as TestCanister;
@@ -259,11 +228,7 @@ test('dfx-style deploy through the management canister with @dfinity/agent', asy
   assert.equal(await deployed.whoami(), controller.getPrincipal().toText());
   // a stranger cannot install over it
   const stranger = await HttpAgent.create({ host: replica.url, shouldFetchRootKey: true, identity: Ed25519KeyIdentity.generate(), retryTimes: 0 });
-  const ic2 = Actor.createActor(management, {
-    agent: stranger,
-    canisterId: Principal.managementCanister(),
-    effectiveCanisterId: canister_id
-  }) as unknown as typeof ic;
+  const ic2 = managementActor(stranger);
   await assert.rejects(ic2.install_code({ mode: { reinstall: null }, canister_id, wasm_module: await testCanisterWasm(), arg: initArg() }), /controller/i);
   assert.equal(await deployed.getInitArg(), 'deployed');
 });

@@ -4,7 +4,8 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { readCar, verifyRepoCar } from '@atproto/repo';
 import { KvReadModel } from './fixtures/model.ts';
-import { call, concat, drain } from './fixtures/call.ts';
+import { call, drain } from './fixtures/call.ts';
+import { concatBytes as concat } from '../../canister/src/repo/car.ts';
 import { face } from './fixtures/face.ts';
 
 const POST = 'app.bsky.feed.post';

@@ -1,28 +1,16 @@
 // Runs the effects of adopted governance proposals (timer-driven), then reports the outcome to
 // Governance. Writes go through the same group-commit writer as delegate writes.
 import type { Governance } from '../governance/governance.ts';
-import type { Effect, ExecutionResult, GovWrite, ProfilePatch } from '../governance/types.ts';
+import type { Effect, ExecutionResult, GovWrite } from '../governance/types.ts';
+import { applyProfilePatch, PROFILE_COLLECTION, PROFILE_RKEY } from '../governance/profile.ts';
 import { decodeCbor } from '../atproto/cbor.ts';
 import type { Pds, WriteInput } from './pds.ts';
 import { blobRefs } from './blobs.ts';
-
-const PROFILE = 'app.bsky.actor.profile';
 
 function toInput(w: GovWrite): WriteInput {
   if (w.action === 'delete') return { action: 'delete', collection: w.collection, rkey: w.rkey };
   if (w.action === 'create') return { action: 'create', collection: w.collection, rkey: w.rkey, record: w.record };
   return { action: 'put', collection: w.collection, rkey: w.rkey, record: w.record };
-}
-
-/** The profile record after applying a patch (null fields remove, undefined keep). */
-export function patchedProfile(current: Record<string, unknown> | null, patch: ProfilePatch): Record<string, unknown> {
-  const next: Record<string, unknown> = { ...(current ?? {}), $type: PROFILE };
-  for (const key of ['displayName', 'description', 'avatar', 'banner'] as const) {
-    const v = patch[key];
-    if (v === null) delete next[key];
-    else if (v !== undefined) next[key] = v;
-  }
-  return next;
 }
 
 async function runEffect(pds: Pds, effect: Effect, result: ExecutionResult): Promise<void> {
@@ -35,9 +23,9 @@ async function runEffect(pds: Pds, effect: Effect, result: ExecutionResult): Pro
       return;
     }
     case 'updateProfile': {
-      const cur = pds.repo.getRecord(PROFILE, 'self');
-      const record = patchedProfile(cur ? decodeCbor<Record<string, unknown>>(cur.bytes) : null, effect.patch);
-      const out = await pds.write([{ action: 'put', collection: PROFILE, rkey: 'self', record, swapRecord: cur ? cur.cid : null }]);
+      const cur = pds.repo.getRecord(PROFILE_COLLECTION, PROFILE_RKEY);
+      const record = applyProfilePatch(cur ? decodeCbor<Record<string, unknown>>(cur.bytes) : null, effect.patch);
+      const out = await pds.write([{ action: 'put', collection: PROFILE_COLLECTION, rkey: PROFILE_RKEY, record, swapRecord: cur ? cur.cid : null }]);
       result.rev = out.rev;
       for (const r of out.results) result.records.push({ uri: r.uri, cid: r.cid?.toString() ?? null });
       return;

@@ -80,21 +80,14 @@ export interface PreparedCommit {
   diffBytes: number;
 }
 
-export interface CommitResult {
-  did: string;
-  rev: string;
-  since: string | null;
-  prevData: CID | null;
-  data: CID;
+/** What a signed commit changed; the fields it shares with PreparedCommit mean the same there. */
+export interface CommitResult
+  extends Pick<PreparedCommit, 'did' | 'rev' | 'since' | 'prevData' | 'data' | 'ops' | 'removedCids' | 'removedNodeCids' | 'removedRecordCids'> {
   commitCid: CID;
   commitBytes: Uint8Array;
   head: RepoHead;
-  ops: CommitOp[];
   /** Everything to persist: new records, new MST nodes and the commit. */
   newBlocks: BlockMap;
-  removedCids: CID[];
-  removedNodeCids: CID[];
-  removedRecordCids: CID[];
   /** The #commit event's CAR slice content (commit first). */
   eventBlocks: BlockMap;
 }

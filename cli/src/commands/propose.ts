@@ -37,6 +37,19 @@ function kind(name: string, summary: string, spec: Omit<Command, 'name' | 'summa
   };
 }
 
+/** A proposal kind whose one argument is a principal. */
+function principalKind(name: string, summary: string, toAction: (principal: string) => Action): Command {
+  return kind(name, summary, {
+    args: '<principal>',
+    examples: [`canopy propose ${name} 2vxsx-…`],
+    action(ctx) {
+      const principal = parsePrincipal(ctx.positional(0, 'principal'));
+      ctx.noMorePositionals(1);
+      return toAction(principal);
+    },
+  });
+}
+
 /** A file is uploaded first; a CID is used as is; "" removes the image. */
 async function blobArg(ctx: Context, value: string | undefined): Promise<[] | [string]> {
   if (value === undefined) return [];
@@ -157,15 +170,7 @@ export const proposeCommands: Command[] = [
       return { add_member: { principal, power: BigInt(ctx.values.power ? parsePositiveInt(ctx.values.power, '--power') : 1) } };
     },
   }),
-  kind('remove-member', 'propose removing a member', {
-    args: '<principal>',
-    examples: ['canopy propose remove-member 2vxsx-…'],
-    action(ctx) {
-      const principal = parsePrincipal(ctx.positional(0, 'principal'));
-      ctx.noMorePositionals(1);
-      return { remove_member: { principal } };
-    },
-  }),
+  principalKind('remove-member', 'propose removing a member', (principal) => ({ remove_member: { principal } })),
   kind('set-power', 'propose changing a member\'s voting power', {
     args: '<principal> <power>',
     examples: ['canopy propose set-power 2vxsx-… 3'],
@@ -228,15 +233,7 @@ export const proposeCommands: Command[] = [
       };
     },
   }),
-  kind('revoke-delegate', 'propose ending a delegation', {
-    args: '<principal>',
-    examples: ['canopy propose revoke-delegate 2vxsx-…'],
-    action(ctx) {
-      const principal = parsePrincipal(ctx.positional(0, 'principal'));
-      ctx.noMorePositionals(1);
-      return { revoke_delegate: { principal } };
-    },
-  }),
+  principalKind('revoke-delegate', 'propose ending a delegation', (principal) => ({ revoke_delegate: { principal } })),
   kind('deactivate', 'propose deactivating the account (relays and apps stop showing it)', {
     examples: ['canopy propose deactivate --summary "pause while we reorganise"'],
     action(ctx) {
