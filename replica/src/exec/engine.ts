@@ -27,6 +27,7 @@ import { StateDir, type CanisterWrite } from './persistence.ts';
 import { CanisterRuntime, type ExecContext, type ExecOutcome, type Mode, type OutgoingCall } from './runtime.ts';
 import { StableMemory } from './stable-memory.ts';
 import { patchWasm } from './wasm-patch.ts';
+import { concat } from '../bytes.ts';
 
 export { EngineError, RejectCode, type CallResult } from './errors.ts';
 export type { EngineMetrics, MessageMetric } from './metrics.ts';
@@ -111,16 +112,6 @@ type Message = RequestMessage | ResponseMessage;
 
 function hex(b: Uint8Array): string {
     return Buffer.from(b).toString('hex');
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-    const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-    let o = 0;
-    for (const c of chunks) {
-        out.set(c, o);
-        o += c.length;
-    }
-    return out;
 }
 
 /** local canister ids: 8-byte big-endian index followed by 0x01 0x01, as the IC allocates them */

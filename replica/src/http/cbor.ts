@@ -1,6 +1,9 @@
 // The CBOR subset the IC HTTP interface uses (RFC 8949): unsigned/negative ints (bigint past 2^53),
 // byte and text strings, arrays, maps with text keys, tags (55799 self-describe is transparent),
 // simple values. DAG-CBOR (canister/src/atproto/cbor.ts) rejects the self-describe tag, hence this codec.
+import { concat } from '../bytes.ts';
+
+export { concat };
 
 export type CborValue =
   | number
@@ -201,14 +204,3 @@ function writeBytes(out: number[], chunks: Uint8Array[], b: Uint8Array): void {
   chunks.push(b);
 }
 
-export function concat(parts: Uint8Array[]): Uint8Array {
-  let len = 0;
-  for (const p of parts) len += p.length;
-  const out = new Uint8Array(len);
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
-}
