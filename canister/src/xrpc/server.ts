@@ -18,7 +18,8 @@ const READ_METHODS = new Set(['GET', 'HEAD']);
 
 function requireRead(method: string): void {
   if (!READ_METHODS.has(method)) {
-    throw new XrpcError('InvalidRequest', `Incorrect HTTP method (${method}) expected GET`, 405, [['Allow', 'GET, HEAD']]);
+    // The reference answers 400 here (xrpc-server's InvalidRequest), not 405.
+    throw new XrpcError('InvalidRequest', `Incorrect HTTP method (${method}) expected GET`, 400, [['Allow', 'GET, HEAD']]);
   }
 }
 
@@ -33,7 +34,8 @@ function route(req: HttpRequest, method: string, model: PdsReadModel, deps: Xrpc
     const nsid = path.slice('/xrpc/'.length);
     if (nsid !== '_health' && !deps.isValidNsid(nsid)) throw invalidRequest('invalid xrpc path');
     if (isClosed(nsid)) {
-      throw new XrpcError('AuthRequired', WRITES_CLOSED_MESSAGE, 401, [['WWW-Authenticate', 'Bearer realm="canopy"']]);
+      // The reference names a request without credentials AuthMissing (401).
+      throw new XrpcError('AuthMissing', WRITES_CLOSED_MESSAGE, 401, [['WWW-Authenticate', 'Bearer realm="canopy"']]);
     }
     const handler = XRPC_QUERIES[nsid];
     if (!handler || !Object.prototype.hasOwnProperty.call(XRPC_QUERIES, nsid)) {
