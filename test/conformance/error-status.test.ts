@@ -57,6 +57,10 @@ function askOurs(url: string, method: string): Answer {
   return { status: r.status_code, error, headers: new Map(r.headers.map(([k, v]) => [k.toLowerCase(), v])) };
 }
 
+function askOursJson(url: string): unknown {
+  return call(face, ours, url).json();
+}
+
 /**
  * Where the reference raises the generic InvalidRequest and we send the lexicon's own error name for
  * that endpoint (a subtype the client library maps to a typed error), the name may differ; the status
@@ -140,6 +144,18 @@ test('getBlob: same Content-Disposition as the reference, plus nosniff and a san
   assert.equal(ourAns.headers.get('content-disposition'), refAns.headers.get('content-disposition'));
   assert.equal(ourAns.headers.get('x-content-type-options'), 'nosniff');
   assert.match(ourAns.headers.get('content-security-policy') ?? '', /sandbox/);
+});
+
+test('listRepos pages with an opaque cursor as the reference does: cursor on a full page, then an empty page', async () => {
+  const walk = async (get: (q: string) => Promise<any>) => {
+    const first = await get('limit=1');
+    const second = await get(`limit=1&cursor=${encodeURIComponent(first.cursor)}`);
+    return { firstRepos: first.repos.map((r: any) => r.did), firstHasCursor: typeof first.cursor === 'string', second };
+  };
+  const theirs = await walk(async (q) => (await fetch(`${ref.url}${S(`listRepos?${q}`)}`)).json());
+  const mine = await walk(async (q) => askOursJson(S(`listRepos?${q}`)));
+  assert.deepEqual(theirs.firstRepos, [ref.did]);
+  assert.deepEqual(mine, theirs);
 });
 
 test('deactivated account: the reference status and error name on every read', async () => {

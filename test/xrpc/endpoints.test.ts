@@ -6,6 +6,8 @@ import { CID } from '../../canister/src/atproto/cbor.ts';
 import { KvReadModel } from './fixtures/model.ts';
 import { call } from './fixtures/call.ts';
 import { face } from './fixtures/face.ts';
+import { MAX_GET_BLOCKS_CIDS } from '../../canister/src/xrpc/handlers/sync.ts';
+import { tidFromTime } from '../../canister/src/atproto/syntax/index.ts';
 
 const POST = 'app.bsky.feed.post';
 const LIKE = 'app.bsky.feed.like';
@@ -145,11 +147,35 @@ test('getBlocks returns exactly the requested blocks; a missing one is BlockNotF
   assert.equal(miss.json().error, 'BlockNotFound');
 });
 
-test('listRepos lists the one account with head and rev; cursor past it is empty', () => {
+test('getBlocks accepts as many cids as it advertises (MAX_GET_BLOCKS_CIDS) in one GET, and refuses one more', async () => {
+  const big = await KvReadModel.create();
+  const writes = Array.from({ length: MAX_GET_BLOCKS_CIDS }, (_, i) => ({
+    action: 'create' as const,
+    collection: POST,
+    rkey: tidFromTime(1_700_000_000_000_000 + i, 0),
+    record: { $type: POST, text: `post ${i}`, createdAt: '2026-01-01T00:00:00.000Z' },
+  }));
+  for (let i = 0; i < writes.length; i += 200) big.commitCore(writes.slice(i, i + 200));
+  const cids = writes.map((w) => big.getRecord(POST, w.rkey)!.cid.toString());
+  assert.equal(new Set(cids).size, MAX_GET_BLOCKS_CIDS);
+  const url = `/xrpc/com.atproto.sync.getBlocks?did=${big.did()}${cids.map((c) => `&cids=${c}`).join('')}`;
+  assert.ok(url.length > 60_000, `a ${url.length}-character URL`);
+  const r = call(face, big, url);
+  assert.equal(r.status_code, 200, r.text().slice(0, 200));
+  assert.equal((await readCar(r.body)).blocks.size, MAX_GET_BLOCKS_CIDS);
+  const over = call(face, big, `${url}&cids=${cids[0]}`);
+  assert.deepEqual([over.status_code, over.json().error], [400, 'InvalidRequest']);
+  assert.match(over.json().message, /at most 1000 cids/);
+});
+
+test('listRepos lists the one account with head and rev and an opaque cursor; the cursor ends the listing', () => {
   const head = m.head()!;
   const j = call(face, m, '/xrpc/com.atproto.sync.listRepos').json();
-  assert.deepEqual(j, { repos: [{ did: did(), head: head.commitCid.toString(), rev: head.rev, active: true }] });
-  assert.deepEqual(call(face, m, `/xrpc/com.atproto.sync.listRepos?cursor=${did()}`).json(), { repos: [] });
+  assert.deepEqual(j.repos, [{ did: did(), head: head.commitCid.toString(), rev: head.rev, active: true }]);
+  assert.equal(typeof j.cursor, 'string');
+  assert.deepEqual(call(face, m, `/xrpc/com.atproto.sync.listRepos?cursor=${encodeURIComponent(j.cursor)}`).json(), { repos: [] });
+  const bad = call(face, m, `/xrpc/com.atproto.sync.listRepos?cursor=${did()}`);
+  assert.deepEqual([bad.status_code, bad.json().error], [400, 'InvalidRequest']);
 });
 
 test('blobs: listBlobs pages, getBlob serves bytes with the stored Content-Type', () => {

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { KvReadModel } from './fixtures/model.ts';
 import { call } from './fixtures/call.ts';
 import { face } from './fixtures/face.ts';
+import { MAX_URL_LENGTH } from '../../canister/src/xrpc/server.ts';
 
 const POST = 'app.bsky.feed.post';
 let m: KvReadModel;
@@ -88,6 +89,7 @@ function corpus(): Case[] {
     bad(S('listRepos?limit=0')),
     bad(S('listRepos?limit=5000')),
     bad(S('listRepos?cursor=not-a-did')),
+    bad(S('listRepos?cursor=did:plc:aaaaaaaaaaaaaaaaaaaaaaaa')),
     bad('/xrpc/com.atproto.identity.resolveHandle'),
     bad('/xrpc/com.atproto.identity.resolveHandle?handle=no_underscores.com'),
     bad('/xrpc/com.atproto.identity.resolveHandle?handle=localhost'),
@@ -105,7 +107,7 @@ function corpus(): Case[] {
     // oversize
     { url: '/xrpc/com.atproto.server.describeServer', method: 'POST', body: new Uint8Array(300 * 1024), status: 413, error: 'PayloadTooLarge' },
     { url: R('createRecord'), method: 'POST', body: new Uint8Array(2 * 1024 * 1024), status: 413, error: 'PayloadTooLarge' },
-    bad(`/xrpc/com.atproto.server.describeServer?pad=${'x'.repeat(9000)}`),
+    bad(`/xrpc/com.atproto.server.describeServer?pad=${'x'.repeat(MAX_URL_LENGTH)}`),
   ];
 }
 

@@ -9,10 +9,16 @@ import type { PdsReadModel } from './model.ts';
 import { Params, parseTarget } from './params.ts';
 import { PAGES, WRITES_CLOSED_MESSAGE, XRPC_QUERIES, isClosed } from './routes.ts';
 import { continueStream } from './streaming.ts';
+import { MAX_GET_BLOCKS_CIDS } from './handlers/sync.ts';
 
 /** Nothing served takes a body; anything bigger than this is refused unread. */
 export const MAX_BODY_BYTES = 256 * 1024;
-export const MAX_URL_LENGTH = 8192;
+/**
+ * Long enough for the longest request served: getBlocks with MAX_GET_BLOCKS_CIDS cids, each `&cids=` plus
+ * a CID string (59 characters for a sha-256 CIDv1 in base32; 96 leaves room for other hashes), plus the
+ * path and DID.
+ */
+export const MAX_URL_LENGTH = MAX_GET_BLOCKS_CIDS * ('&cids='.length + 96) + 2048;
 
 const READ_METHODS = new Set(['GET', 'HEAD']);
 
