@@ -5,6 +5,7 @@ import { CID, decodeCbor } from '../../canister/src/atproto/cbor.ts';
 import { decodeFrame } from '../../canister/src/repo/events.ts';
 import { readCar } from '../../canister/src/repo/car.ts';
 import { checkCommitEvent } from '../helpers/sync-check.ts';
+import { DROPPED_BLOCK_GRACE_NS } from '../../canister/src/pds/repo-store.ts';
 import { memoryPds, post, rk, until } from './fixtures.ts';
 import type { Pds } from '../../canister/src/pds/pds.ts';
 
@@ -203,7 +204,7 @@ test('state survives reopening from the same storage (heap is only a cache)', as
 });
 
 test('listRecords pages newest-first by default and ascending with reverse; blocks of deleted records go', async () => {
-  const { pds, storage } = memoryPds();
+  const { pds, storage, clock } = memoryPds();
   await pds.bootstrap();
   const keys = ['3kaaaaaaaaa22', '3kaaaaaaaaa23', '3kaaaaaaaaa24', '3kaaaaaaaaa25', '3kaaaaaaaaa26'];
   await pds.write(keys.map((rkey, i) => ({ action: 'create' as const, collection: 'app.bsky.feed.post', rkey, record: post(`n${i}`) })));
@@ -215,6 +216,9 @@ test('listRecords pages newest-first by default and ascending with reverse; bloc
   assert.deepEqual(asc.map((r) => r.rkey), keys.slice(2));
   const cid = pds.repo.recordCid('app.bsky.feed.post', keys[0])!;
   await pds.write([{ action: 'delete', collection: 'app.bsky.feed.post', rkey: keys[0] }]);
+  assert.ok(storage.blocks.get(cid), 'kept for the drop grace period (a getRepo in flight may still need it)');
+  clock.ns += DROPPED_BLOCK_GRACE_NS;
+  assert.ok(pds.housekeeping().blocks >= 1);
   assert.equal(storage.blocks.get(cid), undefined, 'record block released');
 });
 

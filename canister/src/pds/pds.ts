@@ -77,7 +77,7 @@ export class Pds {
   ) {
     this.kv = storage.kv;
     this.config = new ConfigStore(scopedKv(storage.kv, 'cfg'));
-    this.repo = new RepoStore(scopedKv(storage.kv, 'repo'), storage.blocks);
+    this.repo = new RepoStore(scopedKv(storage.kv, 'repo'), storage.blocks, env.nowNs);
     this.events = new EventLog(storage.events, () => this.config.get().retention);
     this.identity = new Identity(scopedKv(storage.kv, 'id'));
     this.blobs = new BlobStore(scopedKv(storage.kv, 'blob'), storage.blobData, () => this.config.get().blobs);
@@ -261,14 +261,15 @@ export class Pds {
   }
 
   /**
-   * Periodic housekeeping (timer): event retention and blob GC, bounded per call. `isPinned`
+   * Periodic housekeeping (timer): event retention, blob GC and blocks past their drop grace, bounded per call. `isPinned`
    * keeps blobs that pending governance proposals will reference.
    */
-  housekeeping(isPinned?: (cid: string) => boolean): { events: number; blobs: number; uploads: number } {
+  housekeeping(isPinned?: (cid: string) => boolean): { events: number; blobs: number; uploads: number; blocks: number } {
     const now = this.env.nowNs();
     const events = this.events.prune(now, 1000);
     const { blobs, uploads } = this.blobs.collect(now, 500, isPinned);
-    return { events, blobs, uploads };
+    const blocks = this.repo.collectDropped(now, 2000);
+    return { events, blobs, uploads, blocks };
   }
 }
 
