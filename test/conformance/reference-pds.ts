@@ -1,5 +1,5 @@
-// The reference PDS (@atproto/pds) in-process on loopback, with a minimal PLC directory, for tests that
-// compare Canopy's answers with the reference's. One account (handle alice.test) is created.
+// The reference PDS (@atproto/pds) in-process on loopback, with a minimal PLC directory, for tests and
+// benchmarks that compare Canopy with the reference. One account is created (handle alice.test by default).
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -68,7 +68,7 @@ export interface ReferencePds {
   close(): Promise<void>;
 }
 
-export async function startReferencePds(): Promise<ReferencePds> {
+export async function startReferencePds(opts: { handle?: string } = {}): Promise<ReferencePds> {
   const { PDS, envToCfg, envToSecrets } = await import('@atproto/pds');
   const { Secp256k1Keypair } = await import('@atproto/crypto');
   const { AtpAgent } = await import('@atproto/api');
@@ -99,8 +99,8 @@ export async function startReferencePds(): Promise<ReferencePds> {
   await pds.start();
   const url = `http://localhost:${port}`;
   const agent = new AtpAgent({ service: url });
-  const handle = 'alice.test';
-  await agent.createAccount({ handle, email: 'alice@example.com', password: 'alice-password' });
+  const handle = opts.handle ?? 'alice.test';
+  await agent.createAccount({ handle, email: `${handle.split('.')[0]}@example.com`, password: 'test-password' });
   return {
     url,
     did: agent.session!.did,
