@@ -66,7 +66,7 @@ function askOursJson(url: string): unknown {
  * that endpoint (a subtype the client library maps to a typed error), the name may differ; the status
  * may not. Every other case must match name for name.
  */
-const LEXICON_NAMES_FOR_GENERIC = new Set(['RepoNotFound', 'RecordNotFound', 'BlobNotFound', 'BlockNotFound', 'RepoDeactivated']);
+const LEXICON_NAMES_FOR_GENERIC = new Set(['RepoNotFound', 'RecordNotFound', 'BlobNotFound', 'BlockNotFound', 'RepoDeactivated', 'RepoTakendown']);
 
 function sameError(url: string, refAns: Answer, ourAns: Answer): void {
   assert.equal(ourAns.status, refAns.status, `status of ${url}: ours ${ourAns.status} (${ourAns.error}), reference ${refAns.status} (${refAns.error})`);
@@ -158,11 +158,9 @@ test('listRepos pages with an opaque cursor as the reference does: cursor on a f
   assert.deepEqual(mine, theirs);
 });
 
-test('deactivated account: the reference status and error name on every read', async () => {
-  await ref.agent.com.atproto.server.deactivateAccount({});
-  ours.status = { active: false, status: 'deactivated' };
+function inactiveUrls(): string[] {
   const D = ref.did;
-  const urls = [
+  return [
     R(`describeRepo?repo=${D}`),
     R(`getRecord?repo=${D}&collection=${POST}&rkey=${rkey}`),
     R(`listRecords?repo=${D}&collection=${POST}`),
@@ -174,10 +172,30 @@ test('deactivated account: the reference status and error name on every read', a
     S(`listBlobs?did=${D}`),
     S(`getBlob?did=${D}&cid=${blobCid}`),
   ];
+}
+
+test('deactivated account: the reference status and error name on every read', async () => {
+  await ref.agent.com.atproto.server.deactivateAccount({});
+  ours.status = { active: false, status: 'deactivated' };
   try {
-    for (const url of urls) sameError(url, await askReference(url, 'GET'), askOurs(url, 'GET'));
+    for (const url of inactiveUrls()) sameError(url, await askReference(url, 'GET'), askOurs(url, 'GET'));
   } finally {
     await ref.agent.com.atproto.server.activateAccount();
+    ours.status = { active: true };
+  }
+});
+
+test('taken-down account: the reference status and error name on every read', async () => {
+  const admin = { headers: { authorization: `Basic ${Buffer.from('admin:test-admin').toString('base64')}` } };
+  const subject = { $type: 'com.atproto.admin.defs#repoRef', did: ref.did };
+  await ref.agent.com.atproto.admin.updateSubjectStatus({ subject, takedown: { applied: true, ref: 'test' } }, admin);
+  ours.status = { active: false, status: 'takendown' };
+  try {
+    const reference = await askReference(S(`getRepo?did=${ref.did}`), 'GET');
+    assert.equal(reference.error, 'RepoTakendown', 'the reference reports the takedown');
+    for (const url of inactiveUrls()) sameError(url, await askReference(url, 'GET'), askOurs(url, 'GET'));
+  } finally {
+    await ref.agent.com.atproto.admin.updateSubjectStatus({ subject, takedown: { applied: false } }, admin);
     ours.status = { active: true };
   }
 });
