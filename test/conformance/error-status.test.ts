@@ -84,6 +84,11 @@ function sameError(url: string, refAns: Answer, ourAns: Answer): void {
 const R = (p: string) => `/xrpc/com.atproto.repo.${p}`;
 const S = (p: string) => `/xrpc/com.atproto.sync.${p}`;
 
+/**
+ * Not compared: an unknown XRPC method. xrpc-server answers 501 MethodNotImplemented (and so do we), but the
+ * reference PDS first proxies methods it does not implement to its AppView, so without one it says 400
+ * "No service configured" — a property of its deployment, not of the protocol.
+ */
 function activeCases(): { url: string; method?: string }[] {
   const D = ref.did;
   return [
