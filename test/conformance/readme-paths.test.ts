@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const SKIP = new Set(['node_modules', '.git', '.azle', '.dfx', 'dist']);
-// An absolute path into a home or work directory, e.g. /home/x/..., /Users/x/..., /work/x/..., C:\Users\...
+// An absolute path into a home, user or work directory of one machine (a POSIX or Windows home folder).
 const MACHINE_PATH = /(^|[\s"'`=(:])(\/(home|Users|work|root|tmp\/[\w.-]+\/)[\w.-]*\/|[A-Z]:\\Users\\)/m;
 
 function markdownFiles(dir: string, out: string[] = []): string[] {
@@ -25,5 +25,6 @@ test('no markdown file in the repository carries a machine-specific absolute pat
   assert.ok(files.some((f) => relative(root, f) === join('bridge', 'README.md')), 'the scan sees bridge/README.md');
   const offenders = files.filter((f) => MACHINE_PATH.test(readFileSync(f, 'utf8'))).map((f) => relative(root, f));
   assert.deepEqual(offenders, []);
-  assert.ok(MACHINE_PATH.test('export PATH=/work/main/node_modules/.bin:$PATH'), 'the pattern catches the old README line');
+  assert.ok(MACHINE_PATH.test('export PATH=/home/someone/canopy/node_modules/.bin:$PATH'), 'the pattern catches a machine path');
+  assert.ok(!MACHINE_PATH.test('export PATH=$PWD/node_modules/.bin:$PATH'), 'and leaves a relative one alone');
 });
