@@ -43,8 +43,15 @@ test('did:plc: genesis operation signed by the rotation key; DID derived from it
   const { pds, signingKey, rotationKey } = memoryPds({ init: { didMethod: { plc: { plcUrl: 'https://plc.directory' } } } });
   const s = await pds.bootstrap();
   assert.equal(s.method, 'plc');
-  assert.equal(pds.identity.didDocument(), null);
   const op = JSON.parse(s.plcOp!);
+  // The DID document is the one a PLC directory derives from the operation.
+  const doc = pds.identity.didDocument() as Record<string, any>;
+  assert.equal(doc.id, s.did);
+  assert.deepEqual(doc.alsoKnownAs, op.alsoKnownAs);
+  assert.deepEqual(doc.verificationMethod, [
+    { id: `${s.did}#atproto`, type: 'Multikey', controller: s.did, publicKeyMultibase: op.verificationMethods.atproto.replace('did:key:', '') },
+  ]);
+  assert.deepEqual(doc.service, [{ id: '#atproto_pds', type: op.services.atproto_pds.type, serviceEndpoint: op.services.atproto_pds.endpoint }]);
   assert.deepEqual(op.rotationKeys, [rotationKey.didKey()]);
   assert.deepEqual(op.verificationMethods, { atproto: signingKey.didKey() });
   assert.deepEqual(op.alsoKnownAs, ['at://community.test']);
@@ -61,7 +68,7 @@ test('did:plc: genesis operation signed by the rotation key; DID derived from it
   assert.equal(s.plcSubmitted, false);
 });
 
-test('handle change emits #identity (and a chained PLC op); deactivation/reactivation emit #account', async () => {
+test('handle change emits #identity (and a chained PLC op); deactivation emits #account, reactivation #account, #identity, #sync', async () => {
   const { pds, rotationKey } = memoryPds({ init: { didMethod: { plc: { plcUrl: 'https://plc.directory' } } } });
   const s0 = await pds.bootstrap();
   const head0 = pds.events.head();
@@ -76,7 +83,10 @@ test('handle change emits #identity (and a chained PLC op); deactivation/reactiv
   await assert.rejects(pds.write([{ action: 'create', collection: 'app.bsky.feed.post', record: { text: 'x', createdAt: '2026-01-01T00:00:00Z' } }]), /not active/);
   pds.setActive(true);
   const evs = pds.events.page(head0, 10, 1_000_000).events.map((e) => decodeFrame(e.frame));
-  assert.deepEqual(evs.map((e) => (e.header as { t: string }).t), ['#identity', '#account', '#account']);
+  // Reactivation: #account, then #identity and #sync of the current commit, as the reference sequences it.
+  assert.deepEqual(evs.map((e) => (e.header as { t: string }).t), ['#identity', '#account', '#account', '#identity', '#sync']);
+  assert.equal(evs[3].body.handle, 'new-name.example.com');
+  assert.equal(evs[4].body.rev, pds.repo.head()!.rev);
   assert.equal(evs[0].body.handle, 'new-name.example.com');
   assert.equal(evs[0].body.did, s0.did);
   assert.deepEqual([evs[1].body.active, evs[1].body.status], [false, 'deactivated']);

@@ -5,6 +5,7 @@ import { CID, decodeCbor } from '../../canister/src/atproto/cbor.ts';
 import { decodeFrame } from '../../canister/src/repo/events.ts';
 import { readCar } from '../../canister/src/repo/car.ts';
 import { checkCommitEvent } from '../helpers/sync-check.ts';
+import { DROPPED_BLOCK_GRACE_NS } from '../../canister/src/pds/repo-store.ts';
 import { memoryPds, post, rk, until } from './fixtures.ts';
 import type { Pds } from '../../canister/src/pds/pds.ts';
 
@@ -12,6 +13,9 @@ function frames(pds: Pds) {
   const page = pds.events.page(0n, 10_000, 100_000_000);
   return page.events.map((e) => ({ seq: e.seq, ...decodeFrame(e.frame) }));
 }
+
+/** A #commit carrying writes (the genesis #commit has none). */
+const isWriteCommit = (f: { header: unknown; body: Record<string, unknown> }) => (f.header as { t: string }).t === '#commit' && (f.body.ops as unknown[]).length > 0;
 
 /** Runs the Sync v1.1 consumer checks over every #commit in the log, chaining prevData. */
 async function checkLog(pds: Pds, didKey: string) {
@@ -42,21 +46,22 @@ async function checkLog(pds: Pds, didKey: string) {
 // checkCommitEvent takes frame bytes or a decoded body.
 const encodeAgain = (f: { body: Record<string, unknown> }) => f.body;
 
-test('bootstrap emits #identity, #account, #sync and builds the empty genesis commit', async () => {
+test('bootstrap emits #identity, #account, #commit, #sync (as the reference) and builds the empty genesis commit', async () => {
   const { pds, signingKey } = memoryPds();
   const s = await pds.bootstrap();
   assert.equal(s.did, 'did:web:localhost%3A2583');
   assert.equal(s.signingKey, signingKey.didKey());
   const fs = frames(pds);
-  assert.deepEqual(fs.map((f) => (f.header as { t: string }).t), ['#identity', '#account', '#sync']);
+  assert.deepEqual(fs.map((f) => (f.header as { t: string }).t), ['#identity', '#account', '#commit', '#sync']);
+  assert.deepEqual(fs[2].body.ops, []);
   assert.equal(fs[0].body.handle, 'community.test');
   assert.equal(fs[1].body.active, true);
   assert.ok(pds.repo.head());
   // Idempotent.
   await pds.bootstrap();
-  assert.equal(frames(pds).length, 3);
+  assert.equal(frames(pds).length, 4);
   const st = pds.status();
-  assert.equal(st.headSeq, 3n);
+  assert.equal(st.headSeq, 4n);
   assert.equal(st.rev, pds.repo.head()!.rev);
   assert.equal(st.active, true);
 });
@@ -75,7 +80,7 @@ test('writes are visible in the index; create/update/delete events pass Sync v1.
   assert.equal(pds.repo.getRecord('app.bsky.feed.post', rkey), undefined);
   assert.deepEqual(pds.repo.collections(), ['app.bsky.actor.profile']);
   const fs = await checkLog(pds, signingKey.didKey());
-  const actions = fs.filter((f) => (f.header as { t: string }).t === '#commit').map((f) => (f.body.ops as { action: string }[]).map((o) => o.action).join());
+  const actions = fs.filter(isWriteCommit).map((f) => (f.body.ops as { action: string }[]).map((o) => o.action).join());
   assert.deepEqual(actions, ['create', 'update', 'create', 'delete']);
 });
 
@@ -97,7 +102,7 @@ test('group commit: writes arriving while a signature is pending go into the nex
   assert.notEqual(o1.rev, others[0].rev);
   assert.equal(signing.signs, 1 + 2, 'genesis + two commits');
   const fs = await checkLog(pds, signingKey.didKey());
-  const commits = fs.filter((f) => (f.header as { t: string }).t === '#commit');
+  const commits = fs.filter(isWriteCommit);
   assert.equal(commits.length, 2);
   assert.deepEqual((commits[1].body.ops as { path: string }[]).map((o) => o.path), ['a1', 'a2', 'a3', 'a4'].map((k) => `app.bsky.feed.post/${rk(k)}`));
 });
@@ -124,7 +129,7 @@ test('group commit: at most 200 ops per commit, requests never split, arrival or
   assert.notEqual(o2.rev, o3.rev);
   assert.notEqual(o0.rev, o1.rev);
   const fs = await checkLog(pds, signingKey.didKey());
-  const sizes = fs.filter((f) => (f.header as { t: string }).t === '#commit').map((f) => (f.body.ops as unknown[]).length);
+  const sizes = fs.filter(isWriteCommit).map((f) => (f.body.ops as unknown[]).length);
   assert.deepEqual(sizes, [1, 190, 30]);
   assert.equal(pds.repo.recordCount(), 221);
 });
@@ -199,7 +204,7 @@ test('state survives reopening from the same storage (heap is only a cache)', as
 });
 
 test('listRecords pages newest-first by default and ascending with reverse; blocks of deleted records go', async () => {
-  const { pds, storage } = memoryPds();
+  const { pds, storage, clock } = memoryPds();
   await pds.bootstrap();
   const keys = ['3kaaaaaaaaa22', '3kaaaaaaaaa23', '3kaaaaaaaaa24', '3kaaaaaaaaa25', '3kaaaaaaaaa26'];
   await pds.write(keys.map((rkey, i) => ({ action: 'create' as const, collection: 'app.bsky.feed.post', rkey, record: post(`n${i}`) })));
@@ -211,6 +216,9 @@ test('listRecords pages newest-first by default and ascending with reverse; bloc
   assert.deepEqual(asc.map((r) => r.rkey), keys.slice(2));
   const cid = pds.repo.recordCid('app.bsky.feed.post', keys[0])!;
   await pds.write([{ action: 'delete', collection: 'app.bsky.feed.post', rkey: keys[0] }]);
+  assert.ok(storage.blocks.get(cid), 'kept for the drop grace period (a getRepo in flight may still need it)');
+  clock.ns += DROPPED_BLOCK_GRACE_NS;
+  assert.ok(pds.housekeeping().blocks >= 1);
   assert.equal(storage.blocks.get(cid), undefined, 'record block released');
 });
 

@@ -67,6 +67,23 @@ before(async () => {
       res.end(JSON.stringify({ bytes: n, sha256: h.digest('hex') }));
       return;
     }
+    if (url.pathname === '/gateway-too-big') {
+      // What an HTTP gateway answers for a body over its limit: plain text.
+      req.resume();
+      res.writeHead(413, { 'content-type': 'text/plain' });
+      res.end('request body too large');
+      return;
+    }
+    if (url.pathname === '/gateway-no-route') {
+      res.writeHead(404, { 'content-type': 'text/html' });
+      res.end('<html>no such canister</html>');
+      return;
+    }
+    if (url.pathname === '/xrpc/canister-error') {
+      res.writeHead(400, { 'content-type': 'application/json; charset=utf-8' });
+      res.end(JSON.stringify({ error: 'RecordNotFound', message: 'from the canister' }));
+      return;
+    }
     if (url.pathname === '/gateway-down') {
       res.writeHead(503, { 'content-type': 'text/html' });
       res.end('<html>boundary node error</html>');
@@ -184,6 +201,20 @@ test('an edge HTML error page becomes an XRPC 502', async () => {
   const res = await fetch(`${base}/gateway-down`);
   assert.equal(res.status, 502);
   assert.equal((await res.json() as { error: string }).error, 'UpstreamFailure');
+});
+
+test('every error the Worker passes on is XRPC JSON with a fitting status; the canister\'s own pass unchanged', async () => {
+  const tooBig = await fetch(`${base}/gateway-too-big`, { method: 'POST', body: new Uint8Array(4096) });
+  assert.equal(tooBig.status, 413);
+  assert.match(tooBig.headers.get('content-type') ?? '', /^application\/json/);
+  assert.equal(((await tooBig.json()) as { error: string }).error, 'PayloadTooLarge');
+  const noRoute = await fetch(`${base}/gateway-no-route`);
+  assert.equal(noRoute.status, 404);
+  const body = (await noRoute.json()) as { error: string; message: string };
+  assert.deepEqual([body.error, typeof body.message], ['NotFound', 'string']);
+  const own = await fetch(`${base}/xrpc/canister-error`);
+  assert.equal(own.status, 400);
+  assert.deepEqual(await own.json(), { error: 'RecordNotFound', message: 'from the canister' });
 });
 
 function openSocket(url: string): Promise<{ ws: WebSocket; messages: { data: Buffer; binary: boolean }[] }> {

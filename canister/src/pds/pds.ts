@@ -5,9 +5,10 @@ import { CID } from '../atproto/cbor.ts';
 import type { Signer } from '../atproto/crypto.ts';
 import { jsonToData } from '../atproto/data-model.ts';
 import { validateRecord } from '../atproto/lexicon/index.ts';
-import { isValidHandle, isValidNsid, isValidRecordKey, TidClock, type TidClockState } from '../atproto/syntax/index.ts';
+import { isValidNsid, isValidRecordKey, TidClock, type TidClockState } from '../atproto/syntax/index.ts';
 import { decodeCbor, encodeCbor } from '../atproto/cbor.ts';
-import { accountEventBody, eventFrame, identityEventBody, prepareCommit, finishCommit, syncEventBody } from '../repo/index.ts';
+import { accountEventBody, commitEventBody, eventFrame, identityEventBody, prepareCommit, finishCommit, syncEventBody } from '../repo/index.ts';
+import { isValidAccountHandle } from '../atproto/syntax/handle.ts';
 import { scopedKv, type KvStore } from '../storage/kv.ts';
 import { BlobStore } from './blobs.ts';
 import type { BlockStore } from './block-store.ts';
@@ -76,7 +77,7 @@ export class Pds {
   ) {
     this.kv = storage.kv;
     this.config = new ConfigStore(scopedKv(storage.kv, 'cfg'));
-    this.repo = new RepoStore(scopedKv(storage.kv, 'repo'), storage.blocks);
+    this.repo = new RepoStore(scopedKv(storage.kv, 'repo'), storage.blocks, env.nowNs);
     this.events = new EventLog(storage.events, () => this.config.get().retention);
     this.identity = new Identity(scopedKv(storage.kv, 'id'));
     this.blobs = new BlobStore(scopedKv(storage.kv, 'blob'), storage.blobData, () => this.config.get().blobs);
@@ -102,7 +103,7 @@ export class Pds {
 
   /** Canister init: persists configuration; the identity is established by bootstrap(). */
   init(args: PdsInit): void {
-    if (!isValidHandle(args.handle)) throw new PdsError(`invalid handle: ${args.handle}`);
+    if (!isValidAccountHandle(args.handle)) throw new PdsError(`invalid handle: ${args.handle}`);
     if (!/^https?:\/\/[^/\s]+$/.test(args.pdsUrl.replace(/\/$/, ''))) throw new PdsError(`invalid PDS URL: ${args.pdsUrl}`);
     if ('plc' in args.didMethod && !/^https?:\/\/[^\s]+$/.test(args.didMethod.plc.plcUrl)) {
       throw new PdsError(`invalid PLC directory URL: ${args.didMethod.plc.plcUrl}`);
@@ -128,7 +129,7 @@ export class Pds {
 
   /**
    * Fetches keys, establishes the DID and creates the empty genesis commit (async: signatures).
-   * Emits #identity and #account, then #sync for the genesis commit. Idempotent.
+   * Emits #identity and #account, then #commit and #sync for the genesis commit. Idempotent.
    */
   async bootstrap(): Promise<IdentityState> {
     let s = this.identity.state();
@@ -148,6 +149,8 @@ export class Pds {
       if (this.repo.head()) return s; // someone else finished first
       const result = finishCommit(prepared, sig);
       this.repo.applyCommit({ head: result.head, newBlocks: result.newBlocks, removedNodeCids: [], ops: [] });
+      // The reference sequences account creation as #identity, #account, #commit (the empty genesis), #sync.
+      this.events.append(this.env.nowNs(), (seq, time) => eventFrame('#commit', commitEventBody(result, { seq: Number(seq), time, did: s!.did })));
       this.events.append(this.env.nowNs(), (seq, time) =>
         eventFrame('#sync', syncEventBody({ commitCid: result.commitCid, commitBytes: result.commitBytes, rev: result.rev }, { seq: Number(seq), time, did: s!.did })),
       );
@@ -230,7 +233,7 @@ export class Pds {
   // ---------- identity & account ----------
 
   async setHandle(handle: string): Promise<IdentityState> {
-    if (!isValidHandle(handle)) throw new IdentityError(`invalid handle: ${handle}`);
+    if (!isValidAccountHandle(handle)) throw new IdentityError(`invalid handle: ${handle}`);
     const s = await this.identity.setHandle(handle.toLowerCase(), this.env.rotation);
     this.events.append(this.env.nowNs(), (seq, time) => eventFrame('#identity', identityEventBody({ seq: Number(seq), did: s.did, time, handle: s.handle })));
     return s;
@@ -240,21 +243,33 @@ export class Pds {
     const before = this.identity.require();
     if (before.active === active) return before;
     const s = this.identity.setActive(active);
-    this.events.append(this.env.nowNs(), (seq, time) =>
+    const now = this.env.nowNs();
+    this.events.append(now, (seq, time) =>
       eventFrame('#account', accountEventBody({ seq: Number(seq), did: s.did, time, active, ...(active ? {} : { status: 'deactivated' as const }) })),
     );
+    // As the reference: reactivation also asserts the identity and the current commit, so relays that
+    // dropped the account's state while it was inactive refresh both.
+    const head = active ? this.repo.head() : null;
+    const commitBytes = head ? this.repo.blocks.get(head.commitCid) : undefined;
+    if (active) this.events.append(now, (seq, time) => eventFrame('#identity', identityEventBody({ seq: Number(seq), did: s.did, time, handle: s.handle })));
+    if (head && commitBytes) {
+      this.events.append(now, (seq, time) =>
+        eventFrame('#sync', syncEventBody({ commitCid: head.commitCid, commitBytes, rev: head.rev }, { seq: Number(seq), time, did: s.did })),
+      );
+    }
     return s;
   }
 
   /**
-   * Periodic housekeeping (timer): event retention and blob GC, bounded per call. `isPinned`
+   * Periodic housekeeping (timer): event retention, blob GC and blocks past their drop grace, bounded per call. `isPinned`
    * keeps blobs that pending governance proposals will reference.
    */
-  housekeeping(isPinned?: (cid: string) => boolean): { events: number; blobs: number; uploads: number } {
+  housekeeping(isPinned?: (cid: string) => boolean): { events: number; blobs: number; uploads: number; blocks: number } {
     const now = this.env.nowNs();
     const events = this.events.prune(now, 1000);
     const { blobs, uploads } = this.blobs.collect(now, 500, isPinned);
-    return { events, blobs, uploads };
+    const blocks = this.repo.collectDropped(now, 2000);
+    return { events, blobs, uploads, blocks };
   }
 }
 
