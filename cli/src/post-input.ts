@@ -4,7 +4,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { detectFacets } from '../../canister/src/governance/facets.ts';
 import type { Context } from './cli.ts';
 import { CliError, usageError } from './errors.ts';
-import { opt } from './format.ts';
 import { uploadFile, type UploadedBlob } from './upload.ts';
 import { parseMention, parseStrongRef } from './values.ts';
 
@@ -157,4 +156,3 @@ export const ownAccount = async (ctx: Context): Promise<{ did: string; handle: s
   return { did: s.did, handle: s.handle };
 };
 
-export { opt };

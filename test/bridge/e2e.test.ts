@@ -69,7 +69,7 @@ async function post(): Promise<{ seq: number; uri: string; cid: string }> {
     collection: 'app.bsky.feed.post', rkey: [],
     record_json: JSON.stringify({ $type: 'app.bsky.feed.post', text: `bridge e2e ${n++}`, createdAt: new Date().toISOString() }),
   });
-  return { seq: Number(r.seq), uri: r.uri, cid: r.cid[0] };
+  return { seq: Number(r.seq), uri: r.uri, cid: r.cid[0]! };
 }
 
 async function headSeq(): Promise<number> {

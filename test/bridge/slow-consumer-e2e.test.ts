@@ -74,7 +74,7 @@ async function bigCommit(): Promise<number> {
   const writes = range(1, RECORDS_PER_COMMIT).map(() => {
     const n = written++;
     const record = { $type: COLLECTION, n, createdAt: new Date().toISOString(), data: `${n}:` + 'x'.repeat(RECORD_PAD) };
-    return { create: { collection: COLLECTION, rkey: [], record_json: JSON.stringify(record) } };
+    return { create: { collection: COLLECTION, rkey: [] as [], record_json: JSON.stringify(record) } };
   });
   const r = await writer.apply_writes({ writes });
   return Number(r.seq);

@@ -92,7 +92,7 @@ async function checkEventLog() {
 test('delegate writes through Candid; @atproto/api reads describeServer, getRecord, listRecords', async () => {
   const created = await delegateActor.create_record({ collection: POST, rkey: [], record_json: postJson('hello from the canister') });
   assert.match(created.uri, new RegExp(`^at://${did}/${POST}/`));
-  const rkey = created.uri.split('/').pop();
+  const rkey = created.uri.split('/').pop()!;
   const agent = new AtpAgent({ service: replica.url, fetch: gatewayFetch });
   const server = await agent.com.atproto.server.describeServer();
   assert.ok(server.data.did);
@@ -122,7 +122,7 @@ test('concurrent writes on the replica: all land, each reply names its commit, e
   assert.ok(results.every((r: { seq: bigint }) => r.seq <= status.head_seq));
   assert.equal(new Set(results.map((r: { uri: string }) => r.uri)).size, 6);
   const agent = new AtpAgent({ service: replica.url, fetch: gatewayFetch });
-  for (const r of results) await agent.com.atproto.repo.getRecord({ repo: did, collection: POST, rkey: r.uri.split('/').pop() });
+  for (const r of results) await agent.com.atproto.repo.getRecord({ repo: did, collection: POST, rkey: r.uri.split('/').pop()! });
   await checkEventLog();
 });
 
@@ -130,13 +130,13 @@ test('an adopted post proposal is executed by the canister timer and the record 
   const m = await canopy.actor(member);
   const id = await m.propose({ action: { post: { text: 'Decided together', langs: ['en'], mentions: [], reply: [], images: [], quote: [] } }, summary: [] });
   await m.vote({ id, vote: { yes: null } });
-  let p = (await m.get_proposal(id))[0];
+  let p = (await m.get_proposal(id))[0]!;
   for (let i = 0; i < 20 && p.status && !('executed' in p.status) && !('failed' in p.status); i++) {
     await replica.advanceTime(1000);
-    p = (await m.get_proposal(id))[0];
+    p = (await m.get_proposal(id))[0]!;
   }
   assert.ok('executed' in p.status, JSON.stringify(p.failure));
-  const uri = p.result[0].records[0].uri as string;
+  const uri = p.result[0]!.records[0]!.uri;
   const agent = new AtpAgent({ service: replica.url, fetch: gatewayFetch });
   const rec = await agent.com.atproto.repo.getRecord({ repo: did, collection: POST, rkey: uri.split('/').pop()! });
   assert.equal((rec.data.value as { text: string }).text, 'Decided together');
@@ -179,14 +179,14 @@ test('every HTTP write route answers 401 and changes nothing', async () => {
 
 test('an upgrade in the middle of a sequence of writes loses no record and no event', async () => {
   const rkeys: string[] = [];
-  for (let i = 0; i < 3; i++) rkeys.push((await delegateActor.create_record({ collection: POST, rkey: [], record_json: postJson(`before ${i}`) })).uri.split('/').pop());
+  for (let i = 0; i < 3; i++) rkeys.push((await delegateActor.create_record({ collection: POST, rkey: [], record_json: postJson(`before ${i}`) })).uri.split('/').pop()!);
   // Writes in flight while the upgrade is installed (the replica runs them to completion first or after).
   const inflight = [0, 1, 2].map((i) => delegateActor.create_record({ collection: POST, rkey: [], record_json: postJson(`during ${i}`) }));
   const headBefore = (await anonActor.get_status()).head_seq;
   await replica.installCode(canopy.canisterId, await buildCanister(), new Uint8Array(), 'upgrade');
   const settled = await Promise.allSettled(inflight);
-  for (const s of settled) if (s.status === 'fulfilled') rkeys.push(s.value.uri.split('/').pop());
-  for (let i = 0; i < 3; i++) rkeys.push((await delegateActor.create_record({ collection: POST, rkey: [], record_json: postJson(`after ${i}`) })).uri.split('/').pop());
+  for (const s of settled) if (s.status === 'fulfilled') rkeys.push(s.value.uri.split('/').pop()!);
+  for (let i = 0; i < 3; i++) rkeys.push((await delegateActor.create_record({ collection: POST, rkey: [], record_json: postJson(`after ${i}`) })).uri.split('/').pop()!);
   assert.ok(rkeys.length >= 6);
   const agent = new AtpAgent({ service: replica.url, fetch: gatewayFetch });
   for (const rkey of rkeys) await agent.com.atproto.repo.getRecord({ repo: did, collection: POST, rkey });
@@ -242,7 +242,7 @@ test('did:plc: genesis operation signed by the rotation key and submitted to the
     assert.equal(received.length, 1);
     assert.equal(received[0].path, `/${status.did}`);
     const op = JSON.parse(received[0].body);
-    assert.deepEqual(op, JSON.parse(plcStatus.operation_json[0]));
+    assert.deepEqual(op, JSON.parse(plcStatus.operation_json[0]!));
     assert.deepEqual(op.verificationMethods, { atproto: status.signing_key });
     assert.deepEqual(op.rotationKeys, [plcStatus.rotation_key[0]]);
     assert.notEqual(plcStatus.rotation_key[0], status.signing_key, 'separate derivation paths');
@@ -385,7 +385,7 @@ test('getRepo of a 5,000-record repo streams in several chunks and passes verify
   let created = 0;
   while (created < 5000) {
     const n = Math.min(200, 5000 - created);
-    const writes = Array.from({ length: n }, (_, i) => ({ create: { collection: POST, rkey: [], record_json: postJson(`bulk post ${created + i} with some text to make it realistic`) } }));
+    const writes = Array.from({ length: n }, (_, i) => ({ create: { collection: POST, rkey: [] as [], record_json: postJson(`bulk post ${created + i} with some text to make it realistic`) } }));
     await delegateActor.apply_writes({ writes });
     created += n;
   }

@@ -9,7 +9,7 @@ import { Governance } from '../../canister/src/governance/governance.ts';
 import { scopedKv } from '../../canister/src/storage/kv.ts';
 import { executeAdopted, pinnedBlobs } from '../../canister/src/pds/executor.ts';
 import { applyProfilePatch } from '../../canister/src/governance/profile.ts';
-import * as api from '../../canister/src/pds/canister-api.ts';
+import * as api from '../../canister/src/api/pds-methods.ts';
 import { memoryPds } from './fixtures.ts';
 
 const HOUR = 3600n * 1_000_000_000n;

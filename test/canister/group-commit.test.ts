@@ -57,7 +57,7 @@ async function eventsAfter(after: bigint): Promise<Event[]> {
 test('concurrent writes during a slow signature land in fewer commits, in arrival order, each a valid #commit', async (t) => {
   const status = await anonActor.get_status();
   const headBefore: bigint = status.head_seq;
-  const revBefore: string = status.rev[0];
+  const revBefore: string = status.rev[0]!;
   const earlier = await eventsAfter(0n);
   assert.ok(earlier.some((e) => e.t === '#commit' || e.t === '#sync'), 'the genesis commit is in the log');
 

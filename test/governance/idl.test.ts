@@ -4,14 +4,14 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { IDL } from '@dfinity/candid';
 import {
-  actionFromC, actionToC, governanceHandlers, governanceService, GovernanceInitIdl, initFromC, methods,
-  type ProposalActionC, type ProposeArgs,
-} from '../../canister/src/governance/idl.ts';
+  actionFromC, actionToC, GOVERNANCE_METHODS, governanceHandlers, initFromC, type GovernanceMethod,
+} from '../../canister/src/api/governance-methods.ts';
+import { GovernanceInit, idlFactory, methods, type Args, type ProposalActionC } from '../../canister/src/api/interface.ts';
 import { Governance } from '../../canister/src/governance/governance.ts';
 import { MemoryKv } from '../../canister/src/storage/kv.ts';
 import { ALICE, BOB, DAVE, DAY, T0, addBlob, fakeEnv } from './fixtures.ts';
 
-type Method = keyof typeof methods;
+type Method = GovernanceMethod;
 
 /** Calls a handler the way the canister does: Candid-decode the args, run, Candid-encode the reply. */
 function call(h: ReturnType<typeof governanceHandlers>, name: Method, caller: string, nowNs: bigint, ...args: unknown[]): any {
@@ -24,7 +24,7 @@ function call(h: ReturnType<typeof governanceHandlers>, name: Method, caller: st
 function fresh() {
   const env = fakeEnv();
   const gov = new Governance(new MemoryKv(), env);
-  const initArg = IDL.decode([GovernanceInitIdl], IDL.encode([GovernanceInitIdl], [{
+  const initArg = IDL.decode([GovernanceInit], IDL.encode([GovernanceInit], [{
     members: [{ principal: ALICE, power: 1n }, { principal: BOB, power: 1n }],
     rules: { voting_period_ns: DAY, quorum_bps: 5000, threshold_bps: 5000 },
     delegates: [{ principal: DAVE, scope: { collections: ['app.bsky.feed.post'], actions: [{ create: null }], writes_per_day: 10, expires_at_ns: [] } }],
@@ -33,15 +33,16 @@ function fresh() {
   return { env, gov, h: governanceHandlers(gov) };
 }
 
-const propose = (action: ProposalActionC, summary?: string): ProposeArgs => ({ action, summary: summary === undefined ? [] : [summary] });
+const propose = (action: ProposalActionC, summary?: string): Args<'propose'>[0] => ({ action, summary: summary === undefined ? [] : [summary] });
 
 describe('governance Candid interface', () => {
   it('builds a service from the method table', () => {
-    const service = IDL.Service(governanceService);
-    assert.deepEqual(Object.keys(governanceService).sort(), Object.keys(methods).sort());
+    const service = idlFactory({ IDL }) as IDL.ServiceClass;
+    const funcs = new Map(service._fields);
+    assert.deepEqual(GOVERNANCE_METHODS.filter((name) => funcs.has(name)).sort(), [...GOVERNANCE_METHODS].sort());
     assert.ok(service.display().includes('propose'));
-    assert.deepEqual(governanceService.get_proposal!.annotations, ['query']);
-    assert.deepEqual(governanceService.vote!.annotations, []);
+    assert.deepEqual(funcs.get('get_proposal')!.annotations, ['query']);
+    assert.deepEqual(funcs.get('vote')!.annotations, []);
   });
 
   it('propose -> vote -> get_proposal -> list_* round-trip through Candid', () => {

@@ -7,8 +7,8 @@ import { promisify } from 'node:util';
 import { Actor, HttpAgent, type ActorSubclass, type Identity } from '@dfinity/agent';
 import { IDL } from '@dfinity/candid';
 import { Principal } from '@dfinity/principal';
-import { canopyIdlFactory, InitArgsIdl, type InitArgsC } from '../../canister/src/pds/candid.ts';
-import { scopeToC } from '../../canister/src/governance/idl.ts';
+import { idlFactory, InitArgs, type CanopyService, type InitArgsC } from '../../canister/src/api/interface.ts';
+import { scopeToC } from '../../canister/src/api/governance-methods.ts';
 import type { WriteAction } from '../../canister/src/governance/types.ts';
 import { cachedWasmPath, repoRoot, sourceHash } from '../../scripts/build-canister.ts';
 import type { Replica } from '../../replica/src/index.ts';
@@ -65,7 +65,7 @@ export function testInitArgs(opts: {
   };
 }
 
-export type CanopyActor = ActorSubclass<Record<string, (...args: any[]) => Promise<any>>>;
+export type CanopyActor = ActorSubclass<CanopyService>;
 
 export interface DeployedCanopy {
   canisterId: Principal;
@@ -78,7 +78,7 @@ export interface DeployedCanopy {
 }
 
 export function encodeInitArgs(args: InitArgsC): Uint8Array {
-  return new Uint8Array(IDL.encode([InitArgsIdl], [args]));
+  return new Uint8Array(IDL.encode([InitArgs], [args]));
 }
 
 export async function deployCanopy(
@@ -91,7 +91,7 @@ export async function deployCanopy(
   await replica.installCode(canisterId, wasm, encodeInitArgs(initArgs), 'install');
   const actor = async (identity?: Identity) => {
     const agent = await HttpAgent.create({ host: replica.url, identity, shouldFetchRootKey: true, retryTimes: 0 });
-    return Actor.createActor(canopyIdlFactory, { agent, canisterId }) as CanopyActor;
+    return Actor.createActor<CanopyService>(idlFactory, { agent, canisterId });
   };
   const deployed: DeployedCanopy = {
     canisterId,

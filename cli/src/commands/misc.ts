@@ -2,12 +2,14 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from '../cli.ts';
 import { CliError, usageError } from '../errors.ts';
-import { table, tagOf } from '../format.ts';
+import { tagged, tagOf } from '../../../canister/src/api/candid.ts';
+import { VOTE_CHOICES } from '../../../canister/src/governance/types.ts';
+import { table } from '../format.ts';
+import { isOneOf } from '../values.ts';
 import { progressWriter } from '../post-input.ts';
 import { uploadFile } from '../upload.ts';
 import { parseId } from '../values.ts';
 
-const CHOICES = ['yes', 'no', 'abstain'];
 
 export const miscCommands: Command[] = [
   {
@@ -18,10 +20,10 @@ export const miscCommands: Command[] = [
     async run(ctx) {
       const id = parseId(ctx.positional(0, 'proposal id'));
       const choice = ctx.positional(1, 'vote (yes, no or abstain)');
-      if (!CHOICES.includes(choice)) throw usageError(`a vote is yes, no or abstain, not ${JSON.stringify(choice)}`);
+      if (!isOneOf(VOTE_CHOICES, choice)) throw usageError(`a vote is yes, no or abstain, not ${JSON.stringify(choice)}`);
       ctx.noMorePositionals(2);
       const actor = await ctx.conn.actor();
-      const p = await actor.vote({ id, vote: { [choice]: null } });
+      const p = await actor.vote({ id, vote: tagged(choice) });
       const status = tagOf(p.status);
       ctx.emit({ id, vote: choice, status }, `voted ${choice} on proposal ${id}: now ${status} (yes ${p.yes}, no ${p.no}, abstain ${p.abstain} of ${p.total_power})`);
     },
