@@ -5,6 +5,7 @@ import { init, msgCaller, postUpgrade, query, setTimer, time, update, canisterSe
 import { CID } from './atproto/cbor.ts';
 import { Governance } from './governance/governance.ts';
 import * as api from './api/pds-methods.ts';
+import * as writes from './api/delegate-writes.ts';
 import { governanceHandlers, type CallContext } from './api/governance-methods.ts';
 import { initArgs, methods as M, type Args, type HttpResponseC, type InitArgsC, type MethodName, type Result } from './api/interface.ts';
 import { StableBytesKv, StableKv, stableBlockMap } from './ic/stable-kv.ts';
@@ -146,22 +147,22 @@ export default class {
 
   @update(M.create_record.args, M.create_record.ret, { manual: true })
   create_record() {
-    return replyWith(M.create_record.ret, () => api.createRecord(pds, gov, ctx(), arg('create_record')));
+    return replyWith(M.create_record.ret, () => writes.createRecord(pds, gov, ctx(), arg('create_record')));
   }
 
   @update(M.put_record.args, M.put_record.ret, { manual: true })
   put_record() {
-    return replyWith(M.put_record.ret, () => api.putRecord(pds, gov, ctx(), arg('put_record')));
+    return replyWith(M.put_record.ret, () => writes.putRecord(pds, gov, ctx(), arg('put_record')));
   }
 
   @update(M.delete_record.args, M.delete_record.ret, { manual: true })
   delete_record() {
-    return replyWith(M.delete_record.ret, () => api.deleteRecord(pds, gov, ctx(), arg('delete_record')));
+    return replyWith(M.delete_record.ret, () => writes.deleteRecord(pds, gov, ctx(), arg('delete_record')));
   }
 
   @update(M.apply_writes.args, M.apply_writes.ret, { manual: true })
   apply_writes() {
-    return replyWith(M.apply_writes.ret, () => api.applyWrites(pds, gov, ctx(), arg('apply_writes')));
+    return replyWith(M.apply_writes.ret, () => writes.applyWrites(pds, gov, ctx(), arg('apply_writes')));
   }
 
   // ---------- blobs ----------

@@ -10,6 +10,7 @@ import { scopedKv } from '../../canister/src/storage/kv.ts';
 import { executeAdopted, pinnedBlobs } from '../../canister/src/pds/executor.ts';
 import { applyProfilePatch } from '../../canister/src/governance/profile.ts';
 import * as api from '../../canister/src/api/pds-methods.ts';
+import * as writes from '../../canister/src/api/delegate-writes.ts';
 import { memoryPds } from './fixtures.ts';
 
 const HOUR = 3600n * 1_000_000_000n;
@@ -100,32 +101,49 @@ test('delegate writes: in scope they commit and are audited; out of scope, over 
   const { pds, gov, delegate, members, clock } = await setup({ collections: ['app.bsky.feed.post'], actions: ['create', 'delete'], writesPerDay: 2, expiresAtNs: null });
   const ctx = { caller: delegate, nowNs: clock.ns };
   const json = JSON.stringify({ $type: 'app.bsky.feed.post', text: 'delegated', createdAt: '2026-01-01T00:00:00.000Z' });
-  const r = await api.createRecord(pds, gov, ctx, { collection: 'app.bsky.feed.post', rkey: [], record_json: json });
+  const r = await writes.createRecord(pds, gov, ctx, { collection: 'app.bsky.feed.post', rkey: [], record_json: json });
   assert.match(r.uri, /app\.bsky\.feed\.post/);
   const audit = gov.auditLog({ limit: 50 }).entries.filter((e) => e.event === 'delegate_write');
   assert.equal(audit.length, 1);
   assert.equal(audit[0].actor, delegate);
   assert.equal(audit[0].rev, r.rev);
   const before = { rev: pds.repo.head()!.rev, seq: pds.events.head(), used: gov.delegateWritesToday(delegate, clock.ns) };
-  await assert.rejects(api.putRecord(pds, gov, ctx, { collection: 'app.bsky.feed.post', rkey: '3kaaaaaaaaa22', record_json: json, swap_record: [] }), /may not put/);
-  await assert.rejects(api.createRecord(pds, gov, ctx, { collection: 'app.bsky.graph.follow', rkey: [], record_json: json }), /may not write/);
-  await assert.rejects(api.createRecord(pds, gov, { caller: '2vxsx-fae', nowNs: clock.ns }, { collection: 'app.bsky.feed.post', rkey: [], record_json: json }), /anonymous/);
-  await assert.rejects(api.createRecord(pds, gov, { caller: members[0], nowNs: clock.ns }, { collection: 'app.bsky.feed.post', rkey: [], record_json: json }), /not a delegate/);
+  await assert.rejects(writes.putRecord(pds, gov, ctx, { collection: 'app.bsky.feed.post', rkey: '3kaaaaaaaaa22', record_json: json, swap_record: [] }), /may not put/);
+  await assert.rejects(writes.createRecord(pds, gov, ctx, { collection: 'app.bsky.graph.follow', rkey: [], record_json: json }), /may not write/);
+  await assert.rejects(writes.createRecord(pds, gov, { caller: '2vxsx-fae', nowNs: clock.ns }, { collection: 'app.bsky.feed.post', rkey: [], record_json: json }), /anonymous/);
+  await assert.rejects(writes.createRecord(pds, gov, { caller: members[0], nowNs: clock.ns }, { collection: 'app.bsky.feed.post', rkey: [], record_json: json }), /not a delegate/);
   // A write that fails validation gives its budget reservation back.
-  await assert.rejects(api.createRecord(pds, gov, ctx, { collection: 'app.bsky.feed.post', rkey: [], record_json: '{"text": 5}' }), /invalid record/);
+  await assert.rejects(writes.createRecord(pds, gov, ctx, { collection: 'app.bsky.feed.post', rkey: [], record_json: '{"text": 5}' }), /invalid record/);
   assert.deepEqual({ rev: pds.repo.head()!.rev, seq: pds.events.head(), used: gov.delegateWritesToday(delegate, clock.ns) }, before);
-  await api.createRecord(pds, gov, ctx, { collection: 'app.bsky.feed.post', rkey: [], record_json: json });
-  await assert.rejects(api.createRecord(pds, gov, ctx, { collection: 'app.bsky.feed.post', rkey: [], record_json: json }), /budget/);
+  await writes.createRecord(pds, gov, ctx, { collection: 'app.bsky.feed.post', rkey: [], record_json: json });
+  await assert.rejects(writes.createRecord(pds, gov, ctx, { collection: 'app.bsky.feed.post', rkey: [], record_json: json }), /budget/);
   // apply_writes: all in scope or nothing.
   clock.ns += 24n * HOUR;
   await assert.rejects(
-    api.applyWrites(pds, gov, { caller: delegate, nowNs: clock.ns }, { writes: [{ create: { collection: 'app.bsky.feed.post', rkey: [], record_json: json } }, { create: { collection: 'app.bsky.feed.like', rkey: [], record_json: json } }] }),
+    writes.applyWrites(pds, gov, { caller: delegate, nowNs: clock.ns }, { writes: [{ create: { collection: 'app.bsky.feed.post', rkey: [], record_json: json } }, { create: { collection: 'app.bsky.feed.like', rkey: [], record_json: json } }] }),
     /may not write/,
   );
   assert.equal(gov.delegateWritesToday(delegate, clock.ns), 0);
-  const batch = await api.applyWrites(pds, gov, { caller: delegate, nowNs: clock.ns }, { writes: [{ create: { collection: 'app.bsky.feed.post', rkey: [], record_json: json } }, { create: { collection: 'app.bsky.feed.post', rkey: [], record_json: json } }] });
+  const batch = await writes.applyWrites(pds, gov, { caller: delegate, nowNs: clock.ns }, { writes: [{ create: { collection: 'app.bsky.feed.post', rkey: [], record_json: json } }, { create: { collection: 'app.bsky.feed.post', rkey: [], record_json: json } }] });
   assert.equal(batch.results.length, 2);
   assert.equal(gov.delegateWritesToday(delegate, clock.ns), 2);
+});
+
+test('delegate writes are authorized before any record JSON is parsed', async () => {
+  const { pds, gov, delegate, members, clock } = await setup({ collections: ['app.bsky.feed.post'], actions: ['create'], writesPerDay: 5, expiresAtNs: null });
+  const notJson = '{"text": ';
+  const post = { collection: 'app.bsky.feed.post', rkey: [] as [], record_json: notJson };
+  // Callers the JSON would never reach are refused for who they are, not for the JSON.
+  await assert.rejects(writes.createRecord(pds, gov, { caller: '2vxsx-fae', nowNs: clock.ns }, post), /anonymous/);
+  await assert.rejects(writes.createRecord(pds, gov, { caller: members[0], nowNs: clock.ns }, post), /not a delegate/);
+  await assert.rejects(writes.createRecord(pds, gov, { caller: delegate, nowNs: clock.ns }, { ...post, collection: 'app.bsky.graph.follow' }), /may not write/);
+  await assert.rejects(
+    writes.applyWrites(pds, gov, { caller: delegate, nowNs: clock.ns }, { writes: [{ create: post }, { put: { collection: 'app.bsky.feed.post', rkey: 'a', record_json: notJson, swap_record: [] } }] }),
+    /may not put/,
+  );
+  // An authorized caller reaches the parser, and the reservation comes back.
+  await assert.rejects(writes.createRecord(pds, gov, { caller: delegate, nowNs: clock.ns }, post), /not valid JSON/);
+  assert.equal(gov.delegateWritesToday(delegate, clock.ns), 0);
 });
 
 test('blobs of pending proposals are pinned: GC keeps them past the grace period until the post is executed', async () => {

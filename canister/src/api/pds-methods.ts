@@ -1,21 +1,15 @@
 // Handlers behind the canister's own (non-governance) Candid methods: (context, Candid args) ->
 // Candid result. Pure, so the permission rules are tested in Node; main.ts only decodes, calls and replies.
-import { CID } from '../atproto/cbor.ts';
 import type { Governance } from '../governance/governance.ts';
-import { ANONYMOUS_PRINCIPAL, type WriteAction } from '../governance/types.ts';
+import { delegationExpired, refuseAnonymous } from '../governance/permissions.ts';
 import { HASH_STEP_BYTES } from '../pds/blobs.ts';
-import { Pds, PdsError, type WriteInput } from '../pds/pds.ts';
-import { WriteRejected, type CommitOutcome } from '../pds/writer.ts';
+import { PdsError, type Pds } from '../pds/pds.ts';
 import { fromOpt, some } from './candid.ts';
 import { initFromC, type CallContext } from './governance-methods.ts';
 import type { Args, InitArgsC, PlcStatusC, StatusC } from './interface.ts';
 
 export class PermissionError extends Error {
   override name = 'PermissionError';
-}
-
-export function refuseAnonymous(caller: string): void {
-  if (caller === ANONYMOUS_PRINCIPAL) throw new PermissionError('the anonymous principal cannot write');
 }
 
 export function initCanister(pds: Pds, gov: Governance, args: InitArgsC, nowNs: bigint): void {
@@ -51,99 +45,12 @@ export function eventsC(pds: Pds, args: Args<'get_events'>[0]) {
   return { events: page.events.map((e) => ({ seq: e.seq, time_ns: e.timeNs, frame: e.frame })), head: page.head, oldest: page.oldest };
 }
 
-function parseCid(text: string | undefined): CID | undefined {
-  if (text === undefined) return undefined;
-  try {
-    return CID.parse(text);
-  } catch {
-    throw new WriteRejected(`invalid CID: ${text}`);
-  }
-}
-
-const resultC = (o: CommitOutcome) => ({
-  uri: o.results[0].uri, cid: some(o.results[0].cid?.toString()), rev: o.rev, commit: o.commitCid.toString(), seq: o.seq,
-});
-
-/**
- * A delegate's direct write: checked against its adopted scope and daily budget (reserving one
- * write), committed through the group-commit writer, then audited. A refused or failed write
- * gives the reservation back and changes nothing else.
- */
-export async function delegateWrite(pds: Pds, gov: Governance, ctx: CallContext, action: WriteAction, input: WriteInput) {
-  refuseAnonymous(ctx.caller);
-  gov.authorizeDelegateWrite(ctx.caller, { action, collection: input.collection }, ctx.nowNs);
-  let out: CommitOutcome;
-  try {
-    out = await pds.write([input]);
-  } catch (err) {
-    gov.releaseDelegateWrite(ctx.caller, ctx.nowNs);
-    throw err;
-  }
-  const r = out.results[0];
-  const rkey = r.uri.slice(r.uri.lastIndexOf('/') + 1);
-  gov.recordDelegateWrite(ctx.caller, { action, collection: input.collection, rkey }, { uri: r.uri, cid: r.cid?.toString() ?? null, rev: out.rev }, ctx.nowNs);
-  return resultC(out);
-}
-
-export function createRecord(pds: Pds, gov: Governance, ctx: CallContext, a: Args<'create_record'>[0]) {
-  const record = Pds.parseRecordJson(a.record_json);
-  return delegateWrite(pds, gov, ctx, 'create', { action: 'create', collection: a.collection, rkey: fromOpt(a.rkey), record });
-}
-
-export function putRecord(pds: Pds, gov: Governance, ctx: CallContext, a: Args<'put_record'>[0]) {
-  const record = Pds.parseRecordJson(a.record_json);
-  return delegateWrite(pds, gov, ctx, 'put', { action: 'put', collection: a.collection, rkey: a.rkey, record, swapRecord: parseCid(fromOpt(a.swap_record)) });
-}
-
-export function deleteRecord(pds: Pds, gov: Governance, ctx: CallContext, a: Args<'delete_record'>[0]) {
-  return delegateWrite(pds, gov, ctx, 'delete', { action: 'delete', collection: a.collection, rkey: a.rkey, swapRecord: parseCid(fromOpt(a.swap_record)) });
-}
-
-
-/**
- * A delegate's atomic batch (≤ 200 writes, one commit), like com.atproto.repo.applyWrites: every
- * write must be in scope and each uses one write of the daily budget.
- */
-export async function applyWrites(pds: Pds, gov: Governance, ctx: CallContext, a: Args<'apply_writes'>[0]) {
-  refuseAnonymous(ctx.caller);
-  const inputs: { action: WriteAction; input: WriteInput }[] = a.writes.map((w) => {
-    if ('create' in w) return { action: 'create', input: { action: 'create', collection: w.create.collection, rkey: fromOpt(w.create.rkey), record: Pds.parseRecordJson(w.create.record_json) } };
-    if ('put' in w) return { action: 'put', input: { action: 'put', collection: w.put.collection, rkey: w.put.rkey, record: Pds.parseRecordJson(w.put.record_json), swapRecord: parseCid(fromOpt(w.put.swap_record)) } };
-    return { action: 'delete', input: { action: 'delete', collection: w.delete.collection, rkey: w.delete.rkey, swapRecord: parseCid(fromOpt(w.delete.swap_record)) } };
-  });
-  let reserved = 0;
-  const releaseAll = () => {
-    for (; reserved > 0; reserved--) gov.releaseDelegateWrite(ctx.caller, ctx.nowNs);
-  };
-  try {
-    for (const { action, input } of inputs) {
-      gov.authorizeDelegateWrite(ctx.caller, { action, collection: input.collection }, ctx.nowNs);
-      reserved++;
-    }
-  } catch (err) {
-    releaseAll();
-    throw err;
-  }
-  let out: CommitOutcome;
-  try {
-    out = await pds.write(inputs.map((i) => i.input));
-  } catch (err) {
-    releaseAll();
-    throw err;
-  }
-  out.results.forEach((r, i) => {
-    const rkey = r.uri.slice(r.uri.lastIndexOf('/') + 1);
-    gov.recordDelegateWrite(ctx.caller, { action: inputs[i].action, collection: inputs[i].input.collection, rkey }, { uri: r.uri, cid: r.cid?.toString() ?? null, rev: out.rev }, ctx.nowNs);
-  });
-  return { rev: out.rev, commit: out.commitCid.toString(), seq: out.seq, results: out.results.map((r) => ({ uri: r.uri, cid: some(r.cid?.toString()) })) };
-}
-
 /** Members (who propose posts with images) and delegates may upload blobs. */
 export function requireUploader(gov: Governance, caller: string, nowNs: bigint): void {
   refuseAnonymous(caller);
   if (gov.getMember(caller)) return;
   const d = gov.getDelegate(caller);
-  if (d && (d.scope.expiresAtNs === null || nowNs < d.scope.expiresAtNs)) return;
+  if (d && !delegationExpired(d.scope, nowNs)) return;
   throw new PermissionError(`${caller} is neither a member nor a delegate; blob uploads are refused`);
 }
 
@@ -187,7 +94,7 @@ export async function submitPlc(pds: Pds, post: (url: string, json: string) => P
   return plcStatusC(pds);
 }
 
-/** Controllers and members may trigger (re)submission. */
+/** Members may trigger (re)submission (being a controller is not enough). */
 export function requireMember(gov: Governance, caller: string): void {
   refuseAnonymous(caller);
   if (!gov.getMember(caller)) throw new PermissionError(`${caller} is not a member`);

@@ -3,11 +3,13 @@
 import { encodeCbor } from '../atproto/cbor.ts';
 import { dataToJson, jsonToData } from '../atproto/data-model.ts';
 import { validateRecord } from '../atproto/lexicon/index.ts';
+import { MAX_RECORD_BYTES, recordWithType } from '../repo/index.ts';
 import { GovernanceError } from './types.ts';
 
-export const MAX_RECORD_BYTES = 1_000_000;
-
 const reason = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+const fail = (message: string): never => {
+  throw new GovernanceError(message);
+};
 
 /** Parses, converts and validates a record for `collection`; throws GovernanceError with the reason. */
 export function parseRecordJson(collection: string, json: string, rkey?: string): unknown {
@@ -17,10 +19,7 @@ export function parseRecordJson(collection: string, json: string, rkey?: string)
   } catch (e) {
     throw new GovernanceError(`the record is not valid JSON: ${reason(e)}`);
   }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new GovernanceError('the record must be a JSON object');
-  const obj = parsed as Record<string, unknown>;
-  if (obj.$type === undefined) obj.$type = collection;
-  if (obj.$type !== collection) throw new GovernanceError(`the record's $type ${JSON.stringify(obj.$type)} does not match the collection ${collection}`);
+  const obj = recordWithType(parsed, collection, fail);
   let record: unknown;
   try {
     record = jsonToData(obj);
