@@ -43,7 +43,7 @@ export function builtCandidPath(hash = sourceHash()): string {
   return join(repoRoot, '.azle', `canopy-${hash}.did`);
 }
 
-/** Build unless a wasm for the current sources exists. Callers serialize with a lock (see test/helpers/canister.ts). */
+/** Build unless a wasm for the current sources exists. Callers serialize with a lock (see test/support/canopy.ts). */
 export function buildCanisterWasm(opts: { force?: boolean; log?: (s: string) => void } = {}): string {
   const hash = sourceHash();
   const target = cachedWasmPath(hash);

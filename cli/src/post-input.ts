@@ -1,7 +1,7 @@
 // Turning `--text/--image/--reply/--quote/--mention` into a post: uploads, strong references
 // looked up when only an AT-URI is given, and mentions resolved to DIDs where possible.
 import { existsSync, readFileSync } from 'node:fs';
-import { detectFacets } from '../../canister/src/governance/facets.ts';
+import { detectFacets } from '../../canister/src/bsky/facets.ts';
 import type { Context } from './cli.ts';
 import { CliError, usageError } from './errors.ts';
 import { uploadFile, type UploadedBlob } from './upload.ts';

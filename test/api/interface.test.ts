@@ -9,7 +9,7 @@ import { IDL } from '@dfinity/candid';
 import { idlFactory, initArgs } from '../../canister/src/api/interface.ts';
 import { didText } from '../../scripts/gen-did.ts';
 import { builtCandidPath } from '../../scripts/build-canister.ts';
-import { buildCanister } from '../helpers/canister.ts';
+import { buildCanister } from '../support/canopy.ts';
 import { parseDid, type DidFunc, type DidService, type DidType } from '../support/candid-did.ts';
 
 const committed = readFileSync(new URL('../../canister/canopy.did', import.meta.url), 'utf8');

@@ -5,8 +5,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Ed25519KeyIdentity } from '@dfinity/identity';
-import { startReplica, type Replica } from '../../replica/src/index.ts';
-import { buildCanister, deployWithDelegate, type CanopyActor, type DeployedCanopy } from '../helpers/canister.ts';
+import type { Replica } from '../../replica/src/index.ts';
+import { startWithDelegate, type CanopyActor, type DeployedCanopy } from '../support/canopy.ts';
 import { decodeFrame } from '../../canister/src/repo/events.ts';
 import { startBridge, type RunningBridge } from '../../bridge/src/index.ts';
 import { range, sleep, TestClient } from './helpers.ts';
@@ -30,15 +30,13 @@ const member = Ed25519KeyIdentity.generate();
 const delegate = Ed25519KeyIdentity.generate();
 
 before(async () => {
-  const wasm = await buildCanister();
-  replica = await startReplica({ host: '127.0.0.1', port: 0 });
-  ({ canopy, delegateActor: writer } = await deployWithDelegate(replica, {
+  ({ replica, canopy, delegateActor: writer } = await startWithDelegate({
+    replica: { host: '127.0.0.1' },
     members: [member.getPrincipal()],
     delegate,
     collections: [COLLECTION],
     actions: ['create'],
     writesPerDay: 10_000,
-    wasm,
   }));
   bridge = await startBridge({
     host: '127.0.0.1', port: 0, icHost: replica.url, canisterId: canopy.canisterId.toText(),

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Ed25519KeyIdentity } from '@dfinity/identity';
 import { startReplica, type Replica } from '../../replica/src/index.ts';
-import { deployCanopy, testInitArgs, type CanopyActor, type DeployedCanopy } from '../helpers/canister.ts';
+import { deployCanopy, getRecord as getRecordVia, settle as settleVia, testInitArgs, type CanopyActor, type DeployedCanopy } from '../support/canopy.ts';
 import { tagged, tagOf } from '../../canister/src/api/candid.ts';
 import type { ProposalActionC } from '../../canister/src/api/interface.ts';
 
@@ -23,21 +23,9 @@ const propose = (who: string, action: ProposalActionC) => as[who]!.propose({ act
 const vote = (who: string, id: bigint, v: 'yes' | 'no' | 'abstain') => as[who]!.vote({ id, vote: tagged(v) });
 const statusOf = async (id: bigint) => tagOf((await as.alice!.get_proposal(id))[0]!.status);
 
-async function getRecord(uri: string): Promise<{ status: number; body: any }> {
-  const [, , repo, collection, rkey] = uri.split('/');
-  const res = await fetch(canopy.url(`/xrpc/com.atproto.repo.getRecord?repo=${encodeURIComponent(repo!)}&collection=${collection}&rkey=${rkey}`));
-  return { status: res.status, body: await res.json() };
-}
-
+const getRecord = (uri: string) => getRecordVia(canopy, uri);
 /** Lets the canister's timers run (execution after adoption). */
-async function settle(id: bigint): Promise<string> {
-  for (let i = 0; i < 20; i++) {
-    const s = await statusOf(id);
-    if (s !== 'adopted') return s;
-    await replica.advanceTime(1_000);
-  }
-  return statusOf(id);
-}
+const settle = (id: bigint) => settleVia(replica, () => statusOf(id), (s) => s === 'adopted');
 
 before(async () => {
   replica = await startReplica({ port: 0 });

@@ -2,7 +2,7 @@
 // `(ctx, ...candidArgs) => candidResult`, converting between Candid values and governance's domain
 // types, so canister/src/main.ts only declares one-line decorated delegations.
 import type { Governance } from '../governance/governance.ts';
-import { previewJson } from '../governance/records.ts';
+import { previewJson } from '../bsky/records.ts';
 import {
   GovernanceError, type AuditEntry, type Delegate, type DelegateScope, type GovernanceInit, type Proposal,
   type ProposalAction, type Rules,

@@ -3,9 +3,10 @@
 import { Principal } from '@dfinity/principal';
 import { isValidHandle, normalizeHandle, tidFromTime } from '../atproto/syntax/index.ts';
 import { collectionProblem, rkeyProblem } from '../repo/index.ts';
-import { buildPost, POST_COLLECTION } from './post.ts';
-import { applyProfilePatch, buildProfilePatch, PROFILE_COLLECTION, PROFILE_RKEY } from './profile.ts';
-import { ensureValidRecord, parseRecordJson } from './records.ts';
+import { buildPost, POST_COLLECTION } from '../bsky/post.ts';
+import { applyProfilePatch, buildProfilePatch, PROFILE_COLLECTION, PROFILE_RKEY } from '../bsky/profile.ts';
+import { ensureValidRecord, parseRecordJson } from '../bsky/records.ts';
+import { RecordInputError } from '../bsky/types.ts';
 import { delegationExpired, isAnonymous } from './permissions.ts';
 import { ensureRules } from './rules.ts';
 import {
@@ -64,6 +65,16 @@ export function ensureScope(scope: DelegateScope, nowNs: bigint): DelegateScope 
  * write. Throws GovernanceError on anything that would fail later.
  */
 export function checkAction(env: GovernanceEnv, action: ProposalAction, nowNs: bigint): { action: ProposalAction; preview: unknown | null } {
+  try {
+    return checkActionInput(env, action, nowNs);
+  } catch (err) {
+    // A record builder's refusal is the proposal's refusal.
+    if (err instanceof RecordInputError) throw new GovernanceError(err.message);
+    throw err;
+  }
+}
+
+function checkActionInput(env: GovernanceEnv, action: ProposalAction, nowNs: bigint): { action: ProposalAction; preview: unknown | null } {
   switch (action.kind) {
     case 'post': {
       const { record } = buildPost(env, action.post);

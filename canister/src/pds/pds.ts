@@ -12,7 +12,7 @@ import {
 } from '../repo/index.ts';
 import { scopedKv, type KvStore } from '../storage/kv.ts';
 import { BlobStore } from './blobs.ts';
-import type { BlockStore } from './block-store.ts';
+import type { BlockStore } from '../storage/block-store.ts';
 import { ConfigStore, makeConfig, type PdsConfig } from './config.ts';
 import { EventLog } from './event-log.ts';
 import { Identity, IdentityError, type DidMethodConfig, type IdentityState } from './identity.ts';

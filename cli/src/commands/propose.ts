@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import type { Command, Context, OptionSpec } from '../cli.ts';
 import { CliError, usageError } from '../errors.ts';
-import { fromOpt, tagged } from '../../../canister/src/api/candid.ts';
+import { tagged } from '../../../canister/src/api/candid.ts';
 import type { ProposalActionC } from '../../../canister/src/api/interface.ts';
 import { percent, duration } from '../format.ts';
 import { ownAccount, POST_OPTIONS, postParts, progressWriter } from '../post-input.ts';

@@ -1,6 +1,6 @@
 // `canopy write …`: a delegate's direct writes, within the scope its delegation allows.
 import { dataToJson } from '../../../canister/src/atproto/data-model.ts';
-import { buildPost } from '../../../canister/src/governance/post.ts';
+import { buildPost } from '../../../canister/src/bsky/post.ts';
 import type { Command, Context } from '../cli.ts';
 import { usageError } from '../errors.ts';
 import { fromOpt } from '../../../canister/src/api/candid.ts';

@@ -3,10 +3,10 @@ import { describe, it } from 'node:test';
 import { RichText } from '@atproto/api';
 import { CID } from '../../canister/src/atproto/cbor.ts';
 import { isValidTid, tidTimestamp } from '../../canister/src/atproto/syntax/index.ts';
-import { detectFacets } from '../../canister/src/governance/facets.ts';
-import { buildPost } from '../../canister/src/governance/post.ts';
+import { detectFacets } from '../../canister/src/bsky/facets.ts';
+import { buildPost } from '../../canister/src/bsky/post.ts';
 import { countGraphemes, countGraphemesFallback, utf8Length } from '../../canister/src/atproto/lexicon/text.ts';
-import { ALICE, BOB, DID, HANDLE, T0, addBlob, assertRefused, fakeEnv, setup } from './fixtures.ts';
+import { ALICE, BOB, DID, HANDLE, T0, addBlob, assertRefused, fakeEnv, setup } from '../governance/fixtures.ts';
 
 const bytesOf = (s: string) => new TextEncoder().encode(s);
 const sliceBytes = (text: string, start: number, end: number) => new TextDecoder().decode(bytesOf(text).slice(start, end));

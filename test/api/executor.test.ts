@@ -7,11 +7,11 @@ import { decodeCbor } from '../../canister/src/atproto/cbor.ts';
 import { decodeFrame } from '../../canister/src/repo/events.ts';
 import { Governance } from '../../canister/src/governance/governance.ts';
 import { scopedKv } from '../../canister/src/storage/kv.ts';
-import { executeAdopted, pinnedBlobs } from '../../canister/src/pds/executor.ts';
-import { applyProfilePatch } from '../../canister/src/governance/profile.ts';
+import { executeAdopted, pinnedBlobs } from '../../canister/src/api/executor.ts';
+import { applyProfilePatch } from '../../canister/src/bsky/profile.ts';
 import * as api from '../../canister/src/api/pds-methods.ts';
 import * as writes from '../../canister/src/api/delegate-writes.ts';
-import { memoryPds } from './fixtures.ts';
+import { memoryPds } from '../pds/fixtures.ts';
 
 const HOUR = 3600n * 1_000_000_000n;
 const principal = () => Ed25519KeyIdentity.generate().getPrincipal().toText();

@@ -4,7 +4,7 @@ import { CID } from '../atproto/cbor.ts';
 import { isValidAtUri, isValidCid, isValidDid, isValidHandle, isValidLanguage } from '../atproto/syntax/index.ts';
 import { detectFacets, type Facet } from './facets.ts';
 import { stringLimitProblem } from './text.ts';
-import { GovernanceError, type GovernanceEnv, type ImageInput, type PostInput, type StrongRef } from './types.ts';
+import { RecordInputError, type AccountEnv, type ImageInput, type PostInput, type StrongRef } from './types.ts';
 
 export const POST_COLLECTION = 'app.bsky.feed.post';
 export const POST_MAX_GRAPHEMES = 300;
@@ -15,12 +15,12 @@ const MAX_IMAGE_BYTES = 1_000_000;
 const MAX_ALT_BYTES = 10_000;
 
 const fail = (message: string): never => {
-  throw new GovernanceError(message);
+  throw new RecordInputError(message);
 };
 
 /** atproto data-model blob reference for a stored blob (refused if not uploaded or wrong type/size). */
 export function blobRef(
-  env: GovernanceEnv,
+  env: AccountEnv,
   cid: string,
   what: string,
   accept: (mime: string) => boolean,
@@ -40,7 +40,7 @@ function strongRef(ref: StrongRef, what: string): StrongRef {
   return { uri: ref.uri, cid: ref.cid };
 }
 
-function imagesEmbed(env: GovernanceEnv, images: ImageInput[]) {
+function imagesEmbed(env: AccountEnv, images: ImageInput[]) {
   if (images.length > MAX_IMAGES) fail(`a post can carry at most ${MAX_IMAGES} images`);
   return {
     $type: 'app.bsky.embed.images',
@@ -63,7 +63,7 @@ function imagesEmbed(env: GovernanceEnv, images: ImageInput[]) {
 }
 
 /** The resolver for mentions: the account's own handle, then the mappings passed in the proposal. */
-function mentionResolver(env: GovernanceEnv, input: PostInput): (handle: string) => string | undefined {
+function mentionResolver(env: AccountEnv, input: PostInput): (handle: string) => string | undefined {
   const map = new Map<string, string>();
   for (const m of input.mentions ?? []) {
     if (!isValidHandle(m.handle)) fail(`mention mapping: invalid handle ${JSON.stringify(m.handle)}`);
@@ -78,7 +78,7 @@ function mentionResolver(env: GovernanceEnv, input: PostInput): (handle: string)
  * Returns the post record without createdAt (added when the post is written) plus the mentions that
  * could not be resolved to a DID (they stay plain text).
  */
-export function buildPost(env: GovernanceEnv, input: PostInput): { record: Record<string, unknown>; unresolvedMentions: string[] } {
+export function buildPost(env: AccountEnv, input: PostInput): { record: Record<string, unknown>; unresolvedMentions: string[] } {
   if (typeof input.text !== 'string') fail('post text must be a string');
   const sizeProblem = stringLimitProblem('post text', input.text, { maxBytes: POST_MAX_BYTES, maxGraphemes: POST_MAX_GRAPHEMES });
   if (sizeProblem) fail(sizeProblem);

@@ -2,7 +2,7 @@
 // so fields nobody voted on (pinned post, labels, ...) stay as they are.
 import { blobRef } from './post.ts';
 import { stringLimitProblem } from './text.ts';
-import { GovernanceError, type GovernanceEnv, type ProfileInput, type ProfilePatch } from './types.ts';
+import { RecordInputError, type AccountEnv, type ProfileInput, type ProfilePatch } from './types.ts';
 
 export const PROFILE_COLLECTION = 'app.bsky.actor.profile';
 export const PROFILE_RKEY = 'self';
@@ -13,24 +13,24 @@ function text(name: string, value: string | undefined, maxGraphemes: number): st
   if (value === undefined) return undefined;
   if (value === '') return null;
   const problem = stringLimitProblem(name, value, { maxGraphemes, maxBytes: maxGraphemes * 10 });
-  if (problem) throw new GovernanceError(problem);
+  if (problem) throw new RecordInputError(problem);
   return value;
 }
 
-function image(env: GovernanceEnv, name: string, cid: string | undefined): unknown | null | undefined {
+function image(env: AccountEnv, name: string, cid: string | undefined): unknown | null | undefined {
   if (cid === undefined) return undefined;
   if (cid === '') return null;
   return blobRef(env, cid, name, (m) => IMAGE_TYPES.has(m), MAX_PROFILE_IMAGE_BYTES);
 }
 
-export function buildProfilePatch(env: GovernanceEnv, input: ProfileInput): ProfilePatch {
+export function buildProfilePatch(env: AccountEnv, input: ProfileInput): ProfilePatch {
   const patch: ProfilePatch = {
     displayName: text('display name', input.displayName, 64),
     description: text('description', input.description, 256),
     avatar: image(env, 'avatar', input.avatar),
     banner: image(env, 'banner', input.banner),
   };
-  if (Object.values(patch).every((v) => v === undefined)) throw new GovernanceError('the profile proposal changes nothing');
+  if (Object.values(patch).every((v) => v === undefined)) throw new RecordInputError('the profile proposal changes nothing');
   return patch;
 }
 

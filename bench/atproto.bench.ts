@@ -1,4 +1,4 @@
-// core-data figures: what record validation (validator + Bluesky schemas) adds to the canister bundle
+// atproto figures: what record validation (validator + Bluesky schemas) adds to the canister bundle
 // (esbuild, minified, per source file via the metafile), and throughput of validation, syntax checks
 // and signatures in Node.
 import { build } from 'esbuild';

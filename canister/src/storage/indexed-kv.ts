@@ -2,7 +2,7 @@
 // StableBTreeMap). Ordered `range` uses a sorted key index kept on the heap as a cache: built
 // from the map on first use (call warm() in init/postUpgrade so queries find it ready) and kept
 // current by every set/delete.
-import type { KvRangeOptions, KvStore } from '../storage/kv.ts';
+import type { KvRangeOptions, KvStore } from './kv.ts';
 
 export interface StringKeyMap {
   get(key: string): Uint8Array | undefined;

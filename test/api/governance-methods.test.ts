@@ -9,7 +9,7 @@ import {
 import { GovernanceInit, idlFactory, methods, type Args, type ProposalActionC } from '../../canister/src/api/interface.ts';
 import { Governance } from '../../canister/src/governance/governance.ts';
 import { MemoryKv } from '../../canister/src/storage/kv.ts';
-import { ALICE, BOB, DAVE, DAY, T0, addBlob, fakeEnv } from './fixtures.ts';
+import { ALICE, BOB, DAVE, DAY, T0, addBlob, fakeEnv } from '../governance/fixtures.ts';
 
 type Method = GovernanceMethod;
 

@@ -1,47 +1,10 @@
-// vote, upload and identity management.
+// `canopy identity …`: the local identities (keys) the CLI calls with.
 import { readFileSync } from 'node:fs';
 import type { Command } from '../cli.ts';
-import { CliError, usageError } from '../errors.ts';
-import { tagged, tagOf } from '../../../canister/src/api/candid.ts';
-import { VOTE_CHOICES } from '../../../canister/src/governance/types.ts';
+import { CliError } from '../errors.ts';
 import { table } from '../format.ts';
-import { isOneOf } from '../values.ts';
-import { progressWriter } from '../post-input.ts';
-import { uploadFile } from '../upload.ts';
-import { parseId } from '../values.ts';
 
-
-export const miscCommands: Command[] = [
-  {
-    name: 'vote',
-    summary: 'vote on an open proposal (you may change your vote until it closes)',
-    args: '<id> yes|no|abstain',
-    examples: ['canopy vote 3 yes', 'canopy vote 3 no --identity board-2', 'canopy vote 3 abstain --json   # {"id":3,"vote":"abstain","status":"open"}'],
-    async run(ctx) {
-      const id = parseId(ctx.positional(0, 'proposal id'));
-      const choice = ctx.positional(1, 'vote (yes, no or abstain)');
-      if (!isOneOf(VOTE_CHOICES, choice)) throw usageError(`a vote is yes, no or abstain, not ${JSON.stringify(choice)}`);
-      ctx.noMorePositionals(2);
-      const actor = await ctx.conn.actor();
-      const p = await actor.vote({ id, vote: tagged(choice) });
-      const status = tagOf(p.status);
-      ctx.emit({ id, vote: choice, status }, `voted ${choice} on proposal ${id}: now ${status} (yes ${p.yes}, no ${p.no}, abstain ${p.abstain} of ${p.total_power})`);
-    },
-  },
-  {
-    name: 'upload',
-    summary: 'upload a blob (image, video) for use in proposals and posts; prints its CID',
-    args: '<file>',
-    options: { mime: { type: 'string', value: 'type', desc: 'MIME type (default: detected from the content)' } },
-    examples: ['canopy upload garden.jpg', 'canopy upload logo.png --json   # {"cid":"bafkrei…","mimeType":"image/png","size":12345}'],
-    async run(ctx) {
-      const path = ctx.positional(0, 'file');
-      ctx.noMorePositionals(1);
-      const actor = await ctx.conn.actor();
-      const blob = await uploadFile(actor, path, { mime: ctx.values.mime, progress: ctx.io.isTTY && !ctx.json ? progressWriter(ctx) : undefined });
-      ctx.emit({ cid: blob.cid, mimeType: blob.mimeType, size: blob.size }, `${blob.cid}  (${blob.mimeType}, ${blob.size} bytes)`);
-    },
-  },
+export const identityCommands: Command[] = [
   {
     name: 'identity new',
     summary: 'create an identity (secp256k1 key, stored under the config directory)',

@@ -10,12 +10,12 @@ import { createServer } from 'node:http';
 import { createHash } from 'node:crypto';
 import * as dagCbor from '@ipld/dag-cbor';
 import { verifySignature } from '../../canister/src/atproto/crypto.ts';
-import { startReplica, type Replica } from '../../replica/src/index.ts';
+import type { Replica } from '../../replica/src/index.ts';
 import { CID, cidForRaw, decodeCbor, encodeBlock } from '../../canister/src/atproto/cbor.ts';
 import { decodeFrame } from '../../canister/src/repo/events.ts';
 import { readCar } from '../../canister/src/repo/car.ts';
-import { checkCommitEvent } from '../helpers/sync-check.ts';
-import { buildCanister, deployCanopy, deployWithDelegate, testInitArgs, type CanopyActor, type DeployedCanopy } from '../helpers/canister.ts';
+import { checkCommitEvent } from '../support/sync-check.ts';
+import { buildCanister, deployCanopy, startWithDelegate, testInitArgs, type CanopyActor, type DeployedCanopy } from '../support/canopy.ts';
 
 let replica: Replica;
 let canopy: DeployedCanopy;
@@ -32,8 +32,8 @@ const POST = 'app.bsky.feed.post';
 const postJson = (text: string) => JSON.stringify({ $type: POST, text, createdAt: new Date().toISOString() });
 
 before(async () => {
-  replica = await startReplica({ port: 0, log: (l) => logs.push(l) });
-  ({ canopy, did, signingKey, delegateActor, anonActor } = await deployWithDelegate(replica, {
+  ({ replica, canopy, did, signingKey, delegateActor, anonActor } = await startWithDelegate({
+    replica: { log: (l) => logs.push(l) },
     members: [member.getPrincipal()],
     delegate,
     collections: [POST, 'app.bsky.actor.profile'],

@@ -11,7 +11,7 @@ import { exportRepoCar, encodeCar } from '../../canister/src/repo/car.ts';
 import { normalizeLowS } from '../../canister/src/repo/commit.ts';
 import { commitEventBody, eventFrame } from '../../canister/src/repo/events.ts';
 import { finishCommit, prepareCommit, RepoWriteError, type WriteOp } from '../../canister/src/repo/writes.ts';
-import { checkCommitEvent } from '../helpers/sync-check.ts';
+import { checkCommitEvent } from '../support/sync-check.ts';
 import { DID, post, randomPaths, rng, TestRepo } from './repo-fixture.ts';
 
 const time = '2026-11-21T10:00:00.000Z';

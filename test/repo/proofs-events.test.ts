@@ -17,7 +17,7 @@ import {
 } from '../../canister/src/repo/events.ts';
 import { recordProofBlocks } from '../../canister/src/repo/proofs.ts';
 import type { WriteOp } from '../../canister/src/repo/writes.ts';
-import { checkCommitEvent } from '../helpers/sync-check.ts';
+import { checkCommitEvent } from '../support/sync-check.ts';
 import { DID, post, randomPaths, rng, TestRepo } from './repo-fixture.ts';
 
 const time = '2026-11-21T10:00:00.000Z';

@@ -9,11 +9,11 @@ import * as dagCbor from '@ipld/dag-cbor';
 import { CID } from 'multiformats/cid';
 import * as Digest from 'multiformats/hashes/digest';
 import { Ed25519KeyIdentity } from '@dfinity/identity';
-import { startReplica, type Replica } from '../../replica/src/index.ts';
+import type { Replica } from '../../replica/src/index.ts';
 import { jsonToData } from '../../canister/src/atproto/data-model.ts';
 import { decodeFrame } from '../../canister/src/repo/events.ts';
-import { checkCommitEvent } from '../helpers/sync-check.ts';
-import { deployWithDelegate, type CanopyActor, type DeployedCanopy } from '../helpers/canister.ts';
+import { checkCommitEvent } from '../support/sync-check.ts';
+import { startWithDelegate, type CanopyActor, type DeployedCanopy } from '../support/canopy.ts';
 
 const COLLECTION = 'com.example.canopy.large';
 const logs: string[] = [];
@@ -26,8 +26,8 @@ let anonActor: CanopyActor;
 const delegate = Ed25519KeyIdentity.generate();
 
 before(async () => {
-  replica = await startReplica({ port: 0, log: (l) => logs.push(l) });
-  ({ canopy, did, signingKey, delegateActor, anonActor } = await deployWithDelegate(replica, {
+  ({ replica, canopy, did, signingKey, delegateActor, anonActor } = await startWithDelegate({
+    replica: { log: (l) => logs.push(l) },
     members: [Ed25519KeyIdentity.generate().getPrincipal()],
     delegate,
     collections: [COLLECTION],

@@ -1,5 +1,5 @@
-// Build the Canopy canister wasm once (cached by source hash) and deploy it on a local replica.
-// Used by canister, governance, bridge, CLI and stack tests (docs/contracts.md section 6).
+// Build the Canopy canister wasm once (cached by source hash), deploy it on a local replica, and
+// read from it the way the end-to-end tests do (records through the gateway, proposals until executed).
 import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,7 +11,7 @@ import { idlFactory, InitArgs, type CanopyService, type InitArgsC } from '../../
 import { scopeToC } from '../../canister/src/api/governance-methods.ts';
 import type { WriteAction } from '../../canister/src/governance/types.ts';
 import { cachedWasmPath, repoRoot, sourceHash } from '../../scripts/build-canister.ts';
-import type { Replica } from '../../replica/src/index.ts';
+import { startReplica, type Replica, type ReplicaOptions } from '../../replica/src/index.ts';
 
 const run = promisify(execFile);
 
@@ -124,17 +124,16 @@ export interface DelegatedCanopy {
  * The usual write-path set-up: Canopy with `members` and one never-expiring delegate allowed `actions`
  * on `collections`, bootstrapped, with actors for the delegate and for anonymous reads.
  */
-export async function deployWithDelegate(
-  replica: Replica,
-  opts: {
-    members: Principal[];
-    delegate: Identity;
-    collections: string[];
-    actions: WriteAction[];
-    writesPerDay: number;
-    wasm?: Uint8Array;
-  },
-): Promise<DelegatedCanopy> {
+export type DelegateDeployOptions = {
+  members: Principal[];
+  delegate: Identity;
+  collections: string[];
+  actions: WriteAction[];
+  writesPerDay: number;
+  wasm?: Uint8Array;
+};
+
+export async function deployWithDelegate(replica: Replica, opts: DelegateDeployOptions): Promise<DelegatedCanopy> {
   const canopy = await deployCanopy(
     replica,
     testInitArgs({
@@ -150,4 +149,37 @@ export async function deployWithDelegate(
   );
   const { did, signing_key: signingKey } = await canopy.ready();
   return { canopy, did, signingKey, delegateActor: await canopy.actor(opts.delegate), anonActor: await canopy.actor() };
+}
+
+/** A fresh local replica (free port) with Canopy deployed by `deployWithDelegate`; the caller stops the replica. */
+export async function startWithDelegate(
+  opts: DelegateDeployOptions & { replica?: ReplicaOptions },
+): Promise<DelegatedCanopy & { replica: Replica }> {
+  const replica = await startReplica({ port: 0, ...opts.replica });
+  try {
+    return { replica, ...(await deployWithDelegate(replica, opts)) };
+  } catch (err) {
+    await replica.stop();
+    throw err;
+  }
+}
+
+/** A record read through the gateway (com.atproto.repo.getRecord): HTTP status and JSON body. */
+export async function getRecord(canopy: DeployedCanopy, uri: string): Promise<{ status: number; body: any }> {
+  const [, , repo, collection, rkey] = uri.split('/');
+  const res = await fetch(canopy.url(`/xrpc/com.atproto.repo.getRecord?repo=${encodeURIComponent(repo!)}&collection=${collection}&rkey=${rkey}`));
+  return { status: res.status, body: await res.json() };
+}
+
+/**
+ * Lets the canister's timers run (execution after adoption): advances replica time while `read()`
+ * still says `pending`, at most `rounds` seconds, and returns the last reading.
+ */
+export async function settle<T>(replica: Replica, read: () => Promise<T>, pending: (v: T) => boolean, rounds = 20): Promise<T> {
+  for (let i = 0; i < rounds; i++) {
+    const v = await read();
+    if (!pending(v)) return v;
+    await replica.advanceTime(1_000);
+  }
+  return read();
 }

@@ -1,4 +1,4 @@
-// Lexicon string limits (UTF-8 bytes and graphemes), measured with core-data's shared helpers.
+// Lexicon string limits (UTF-8 bytes and graphemes), measured with the lexicon's shared helpers (atproto/lexicon/text.ts).
 import { countGraphemes, utf8Length } from '../atproto/lexicon/text.ts';
 
 export { countGraphemes, utf8Length };

@@ -1,7 +1,7 @@
 // Shared fixtures for the plain-Node canister tests: an in-memory Pds with local signers.
 import { LocalSigner, type Signer } from '../../canister/src/atproto/crypto.ts';
 import { MemoryKv } from '../../canister/src/storage/kv.ts';
-import { MemoryBlockStore } from '../../canister/src/pds/block-store.ts';
+import { MemoryBlockStore } from '../../canister/src/storage/block-store.ts';
 import { Pds, type PdsInit } from '../../canister/src/pds/pds.ts';
 import { tidFromTime } from '../../canister/src/atproto/syntax/index.ts';
 
@@ -42,14 +42,6 @@ export class GatedSigner implements Signer {
 }
 
 export const yieldTurn = () => new Promise<void>((r) => setImmediate(r));
-
-export async function until(cond: () => boolean, what: string, max = 2000) {
-  for (let i = 0; i < max; i++) {
-    if (cond()) return;
-    await yieldTurn();
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 export function memoryPds(opts: { clock?: { ns: bigint }; init?: Partial<PdsInit> } = {}) {
   const clock = opts.clock ?? { ns: 1_700_000_000_000_000_000n };

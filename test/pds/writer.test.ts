@@ -1,11 +1,12 @@
 // Group commit, ordering, batching and rejection — plain Node over the pure PDS modules.
 import { test } from 'node:test';
+import { until } from '../support/until.ts';
 import assert from 'node:assert/strict';
 import { CID, decodeCbor } from '../../canister/src/atproto/cbor.ts';
 import { decodeFrame } from '../../canister/src/repo/events.ts';
 import { readCar } from '../../canister/src/repo/car.ts';
-import { checkCommitEvent } from '../helpers/sync-check.ts';
-import { memoryPds, post, rk, until } from './fixtures.ts';
+import { checkCommitEvent } from '../support/sync-check.ts';
+import { memoryPds, post, rk } from './fixtures.ts';
 import type { Pds } from '../../canister/src/pds/pds.ts';
 
 function frames(pds: Pds) {
@@ -84,13 +85,13 @@ test('group commit: writes arriving while a signature is pending go into the nex
   await pds.bootstrap();
   signing.gated = true;
   const first = pds.write([{ action: 'create', collection: 'app.bsky.feed.post', rkey: rk('a0'), record: post('first') }]);
-  await until(() => signing.pending() === 1, 'first signature request');
+  await until('first signature request', () => signing.pending() === 1, { intervalMs: 0 });
   const rest = ['a1', 'a2', 'a3', 'a4'].map((name) => pds.write([{ action: 'create', collection: 'app.bsky.feed.post', rkey: rk(name), record: post(name) }]));
   // A write that cannot apply (duplicate create) is refused on its own, right away.
   await assert.rejects(pds.write([{ action: 'create', collection: 'app.bsky.feed.post', rkey: rk('a2'), record: post('dup') }]), /already exists/);
   assert.equal(pds.writer.queued(), 4);
   signing.releaseAll();
-  await until(() => signing.pending() === 1, 'second signature request');
+  await until('second signature request', () => signing.pending() === 1, { intervalMs: 0 });
   signing.releaseAll();
   const [o1, ...others] = await Promise.all([first, ...rest]);
   assert.equal(new Set(others.map((o) => o.rev)).size, 1, 'the four queued writes share one commit');
@@ -109,14 +110,14 @@ test('group commit: at most 200 ops per commit, requests never split, arrival or
   const mk = (prefix: string, n: number) =>
     Array.from({ length: n }, (_, i) => ({ action: 'create' as const, collection: 'app.bsky.feed.like', rkey: rk(`${prefix}${i}`), record: { $type: 'app.bsky.feed.like', subject: { uri: 'at://did:plc:abc/app.bsky.feed.post/3k', cid: 'bafyreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm' }, createdAt: '2026-01-01T00:00:00.000Z' } }));
   const p0 = pds.write(mk('z', 1));
-  await until(() => signing.pending() === 1, 'first signature');
+  await until('first signature', () => signing.pending() === 1, { intervalMs: 0 });
   const p1 = pds.write(mk('a', 150));
   const p2 = pds.write(mk('b', 40));
   const p3 = pds.write(mk('c', 30)); // 150 + 40 + 30 > 200: goes to the commit after
   await assert.rejects(pds.write(mk('d', 201)), /too many writes/);
   for (let round = 0; round < 3; round++) {
     signing.releaseAll();
-    await until(() => signing.pending() === 1 || round === 2, `signature ${round + 2}`);
+    await until(`signature ${round + 2}`, () => signing.pending() === 1 || round === 2, { intervalMs: 0 });
   }
   signing.releaseAll();
   const [o0, o1, o2, o3] = await Promise.all([p0, p1, p2, p3]);
@@ -135,14 +136,14 @@ test('a queued write made invalid by an earlier one in the same batch is rejecte
   await pds.write([{ action: 'create', collection: 'app.bsky.feed.post', rkey: rk('x'), record: post('x') }]);
   signing.gated = true;
   const hold = pds.write([{ action: 'create', collection: 'app.bsky.feed.post', rkey: rk('hold'), record: post('h') }]);
-  await until(() => signing.pending() === 1, 'hold signature');
+  await until('hold signature', () => signing.pending() === 1, { intervalMs: 0 });
   const del1 = pds.write([{ action: 'delete', collection: 'app.bsky.feed.post', rkey: rk('x') }]);
   // Deleting twice: the second is refused at submission (the queue already deletes it).
   await assert.rejects(pds.write([{ action: 'delete', collection: 'app.bsky.feed.post', rkey: rk('x') }]), /not found/);
   const ok = pds.write([{ action: 'create', collection: 'app.bsky.feed.post', rkey: rk('y'), record: post('y') }]);
   const headBefore = pds.repo.head()!.rev;
   signing.releaseAll();
-  await until(() => signing.pending() === 1, 'second signature');
+  await until('second signature', () => signing.pending() === 1, { intervalMs: 0 });
   signing.releaseAll();
   await Promise.all([hold, del1, ok]);
   assert.notEqual(pds.repo.head()!.rev, headBefore);
@@ -219,10 +220,10 @@ test('a commit presumed lost (signature not back within the stale window) does n
   await pds.bootstrap();
   signing.gated = true;
   const lost = pds.write([{ action: 'create', collection: 'app.bsky.feed.post', rkey: rk('lost'), record: post('lost') }]);
-  await until(() => signing.pending() === 1, 'signature request');
+  await until('signature request', () => signing.pending() === 1, { intervalMs: 0 });
   const queued = pds.write([{ action: 'create', collection: 'app.bsky.feed.post', rkey: rk('next'), record: post('next') }]);
   clock.ns += 16n * 60n * 1_000_000_000n; // beyond the stale window
-  await until(() => signing.pending() === 2, 'the queued write leads a new commit');
+  await until('the queued write leads a new commit', () => signing.pending() === 2, { intervalMs: 0 });
   signing.releaseLast();
   const out = await queued;
   assert.equal(out.results.length, 1);
@@ -238,12 +239,12 @@ test('a writer waiting inside a batch whose signature never returns is released 
   await pds.bootstrap();
   signing.gated = true;
   const w1 = pds.write([{ action: 'create', collection: 'app.bsky.feed.post', rkey: rk('s1'), record: post('1') }]);
-  await until(() => signing.pending() === 1, 'first signature');
+  await until('first signature', () => signing.pending() === 1, { intervalMs: 0 });
   const w2 = pds.write([{ action: 'create', collection: 'app.bsky.feed.post', rkey: rk('s2'), record: post('2') }]);
   const w3 = pds.write([{ action: 'create', collection: 'app.bsky.feed.post', rkey: rk('s3'), record: post('3') }]);
   signing.releaseAll();
   await w1;
-  await until(() => signing.pending() === 1, 'batch of w2+w3 waits for its signature');
+  await until('batch of w2+w3 waits for its signature', () => signing.pending() === 1, { intervalMs: 0 });
   const outcome = Promise.race([w2.then(() => 'w2', () => 'w2 failed'), w3.then(() => 'w3', () => 'w3 failed')]);
   clock.ns += 16n * 60n * 1_000_000_000n; // that signature never comes back
   assert.match(await outcome, /failed/);

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemoryKv } from '../../canister/src/storage/kv.ts';
-import { IndexedKv, type StringKeyMap } from '../../canister/src/pds/indexed-kv.ts';
+import { IndexedKv, type StringKeyMap } from '../../canister/src/storage/indexed-kv.ts';
 
 function fakeStableMap(): StringKeyMap & { size: number } {
   const m = new Map<string, Uint8Array>();

@@ -1,4 +1,4 @@
-// Shared setup for the core-repo tests: an in-memory repo driven through prepareCommit /
+// Shared setup for the repo tests: an in-memory repo driven through prepareCommit /
 // finishCommit with a local secp256k1 signer, plus deterministic random helpers.
 import { LocalSigner } from '../../canister/src/atproto/crypto.ts';
 import { tidFromTime } from '../../canister/src/atproto/syntax/index.ts';

@@ -4,11 +4,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Ed25519KeyIdentity } from '@dfinity/identity';
-import { startReplica, type Replica } from '../../replica/src/index.ts';
+import type { Replica } from '../../replica/src/index.ts';
 import { decodeFrame } from '../../canister/src/repo/events.ts';
 import type { CID } from '../../canister/src/atproto/cbor.ts';
-import { checkCommitEvent } from '../helpers/sync-check.ts';
-import { deployWithDelegate, type CanopyActor } from '../helpers/canister.ts';
+import { checkCommitEvent } from '../support/sync-check.ts';
+import { startWithDelegate, type CanopyActor } from '../support/canopy.ts';
 
 const POST = 'app.bsky.feed.post';
 const WRITES = 10;
@@ -24,8 +24,8 @@ const member = Ed25519KeyIdentity.generate();
 const delegate = Ed25519KeyIdentity.generate();
 
 before(async () => {
-  replica = await startReplica({ port: 0, ecdsaLatencyMs: ECDSA_LATENCY_MS, log: (l) => logs.push(l) });
-  ({ signingKey, delegateActor, anonActor } = await deployWithDelegate(replica, {
+  ({ replica, signingKey, delegateActor, anonActor } = await startWithDelegate({
+    replica: { ecdsaLatencyMs: ECDSA_LATENCY_MS, log: (l) => logs.push(l) },
     members: [member.getPrincipal()],
     delegate,
     collections: [POST],

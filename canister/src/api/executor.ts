@@ -2,10 +2,10 @@
 // Governance. Writes go through the same group-commit writer as delegate writes.
 import type { Governance } from '../governance/governance.ts';
 import type { Effect, ExecutionResult, GovWrite } from '../governance/types.ts';
-import { applyProfilePatch, PROFILE_COLLECTION, PROFILE_RKEY } from '../governance/profile.ts';
+import { applyProfilePatch, PROFILE_COLLECTION, PROFILE_RKEY } from '../bsky/profile.ts';
 import { decodeCbor } from '../atproto/cbor.ts';
-import type { Pds, WriteInput } from './pds.ts';
-import { blobRefs } from './blobs.ts';
+import type { Pds, WriteInput } from '../pds/pds.ts';
+import { blobRefs } from '../pds/blobs.ts';
 
 function toInput(w: GovWrite): WriteInput {
   if (w.action === 'delete') return { action: 'delete', collection: w.collection, rkey: w.rkey };
