@@ -10,19 +10,13 @@ import { createServer } from 'node:http';
 import { createHash } from 'node:crypto';
 import * as dagCbor from '@ipld/dag-cbor';
 import { verifySignature } from '../../canister/src/atproto/crypto.ts';
-import type { Replica } from '../../replica/src/index.ts';
 import { CID, cidForRaw, decodeCbor, encodeBlock } from '../../canister/src/atproto/cbor.ts';
 import { decodeFrame } from '../../canister/src/repo/events.ts';
 import { readCar } from '../../canister/src/repo/car.ts';
 import { checkCommitEvent } from '../support/sync-check.ts';
-import { buildCanister, deployCanopy, startWithDelegate, testInitArgs, type CanopyActor, type DeployedCanopy } from '../support/canopy.ts';
+import { buildCanister, deployCanopy, startWithDelegate, testInitArgs, type CanopyFixture } from '../support/canopy.ts';
 
-let replica: Replica;
-let canopy: DeployedCanopy;
-let did: string;
-let signingKey: string;
-let delegateActor: CanopyActor;
-let anonActor: CanopyActor;
+let fx: CanopyFixture;
 const member = Ed25519KeyIdentity.generate();
 const delegate = Ed25519KeyIdentity.generate();
 const stranger = Ed25519KeyIdentity.generate();
@@ -32,25 +26,25 @@ const POST = 'app.bsky.feed.post';
 const postJson = (text: string) => JSON.stringify({ $type: POST, text, createdAt: new Date().toISOString() });
 
 before(async () => {
-  ({ replica, canopy, did, signingKey, delegateActor, anonActor } = await startWithDelegate({
+  fx = await startWithDelegate({
     replica: { log: (l) => logs.push(l) },
     members: [member.getPrincipal()],
     delegate,
     collections: [POST, 'app.bsky.actor.profile'],
     actions: ['create', 'put', 'delete'],
     writesPerDay: 100_000,
-  }));
+  });
 });
 
 after(async () => {
   if (process.env.SHOW_LOGS) console.log(logs.filter((l) => l.includes('[exec]')).join('\n'));
-  await replica?.stop();
+  await fx?.replica.stop();
 });
 
 /** fetch for @atproto/api that sends requests through the gateway to our canister. */
 const gatewayFetch: typeof fetch = (input, init) => {
   const url = new URL(input instanceof Request ? input.url : String(input));
-  url.searchParams.set('canisterId', canopy.canisterId.toText());
+  url.searchParams.set('canisterId', fx.canopy.canisterId.toText());
   if (input instanceof Request) return fetch(url, { method: input.method, headers: input.headers, body: input.body, ...init });
   return fetch(url, init);
 };
@@ -58,7 +52,7 @@ const gatewayFetch: typeof fetch = (input, init) => {
 async function allEvents(after = 0n) {
   const out: { seq: bigint; header: { t?: string }; body: Record<string, unknown> }[] = [];
   for (;;) {
-    const page = await anonActor.get_events({ after, limit: 100, max_bytes: 1_000_000 });
+    const page = await fx.anonActor.get_events({ after, limit: 100, max_bytes: 1_000_000 });
     for (const e of page.events) out.push({ seq: e.seq, ...(decodeFrame(new Uint8Array(e.frame)) as { header: { t?: string }; body: Record<string, unknown> }) });
     if (page.events.length === 0) return out;
     after = page.events[page.events.length - 1].seq;
@@ -80,7 +74,7 @@ async function checkEventLog() {
       prevData = commit.data;
       prevRev = commit.rev;
     } else if (e.header.t === '#commit') {
-      const checked = await checkCommitEvent(e.body, prevData, { didKey: signingKey, sinceExpected: prevRev });
+      const checked = await checkCommitEvent(e.body, prevData, { didKey: fx.signingKey, sinceExpected: prevRev });
       if (prevRev) assert.ok(checked.commit.rev > prevRev, 'rev increases');
       prevData = checked.commit.data;
       prevRev = checked.commit.rev;
@@ -90,25 +84,25 @@ async function checkEventLog() {
 }
 
 test('delegate writes through Candid; @atproto/api reads describeServer, getRecord, listRecords', async () => {
-  const created = await delegateActor.create_record({ collection: POST, rkey: [], record_json: postJson('hello from the canister') });
-  assert.match(created.uri, new RegExp(`^at://${did}/${POST}/`));
+  const created = await fx.delegateActor.create_record({ collection: POST, rkey: [], record_json: postJson('hello from the canister') });
+  assert.match(created.uri, new RegExp(`^at://${fx.did}/${POST}/`));
   const rkey = created.uri.split('/').pop()!;
-  const agent = new AtpAgent({ service: replica.url, fetch: gatewayFetch });
+  const agent = new AtpAgent({ service: fx.replica.url, fetch: gatewayFetch });
   const server = await agent.com.atproto.server.describeServer();
   assert.ok(server.data.did);
-  const rec = await agent.com.atproto.repo.getRecord({ repo: did, collection: POST, rkey });
+  const rec = await agent.com.atproto.repo.getRecord({ repo: fx.did, collection: POST, rkey });
   assert.equal((rec.data.value as { text: string }).text, 'hello from the canister');
   assert.equal(rec.data.cid, created.cid[0]);
-  await delegateActor.put_record({ collection: POST, rkey, record_json: postJson('edited'), swap_record: [] });
-  const list = await agent.com.atproto.repo.listRecords({ repo: did, collection: POST, limit: 10 });
+  await fx.delegateActor.put_record({ collection: POST, rkey, record_json: postJson('edited'), swap_record: [] });
+  const list = await agent.com.atproto.repo.listRecords({ repo: fx.did, collection: POST, limit: 10 });
   assert.equal(list.data.records.length, 1);
   assert.equal((list.data.records[0].value as { text: string }).text, 'edited');
-  await delegateActor.delete_record({ collection: POST, rkey, swap_record: [] });
-  await assert.rejects(agent.com.atproto.repo.getRecord({ repo: did, collection: POST, rkey }), /not found|RecordNotFound|Could not locate/i);
+  await fx.delegateActor.delete_record({ collection: POST, rkey, swap_record: [] });
+  await assert.rejects(agent.com.atproto.repo.getRecord({ repo: fx.did, collection: POST, rkey }), /not found|RecordNotFound|Could not locate/i);
   const events = await checkEventLog();
   const commits = events.filter((e) => e.header.t === '#commit');
   assert.deepEqual(commits.map((c) => (c.body.ops as { action: string }[])[0].action), ['create', 'update', 'delete']);
-  const audit = await anonActor.get_audit_log({ after: [], limit: [50], newest_first: [] });
+  const audit = await fx.anonActor.get_audit_log({ after: [], limit: [50], newest_first: [] });
   assert.equal(audit.entries.filter((e: { event: string }) => e.event === 'delegate_write').length, 3);
 });
 
@@ -116,103 +110,103 @@ test('delegate writes through Candid; @atproto/api reads describeServer, getReco
 // overlap a pending signature here; batching itself is proven in writer.test.ts with a gated signer.
 test('concurrent writes on the replica: all land, each reply names its commit, events stay valid', async () => {
   const results = await Promise.all(
-    Array.from({ length: 6 }, (_, i) => delegateActor.create_record({ collection: POST, rkey: [], record_json: postJson(`concurrent ${i}`) })),
+    Array.from({ length: 6 }, (_, i) => fx.delegateActor.create_record({ collection: POST, rkey: [], record_json: postJson(`concurrent ${i}`) })),
   );
-  const status = await anonActor.get_status();
+  const status = await fx.anonActor.get_status();
   assert.ok(results.every((r: { seq: bigint }) => r.seq <= status.head_seq));
   assert.equal(new Set(results.map((r: { uri: string }) => r.uri)).size, 6);
-  const agent = new AtpAgent({ service: replica.url, fetch: gatewayFetch });
-  for (const r of results) await agent.com.atproto.repo.getRecord({ repo: did, collection: POST, rkey: r.uri.split('/').pop()! });
+  const agent = new AtpAgent({ service: fx.replica.url, fetch: gatewayFetch });
+  for (const r of results) await agent.com.atproto.repo.getRecord({ repo: fx.did, collection: POST, rkey: r.uri.split('/').pop()! });
   await checkEventLog();
 });
 
 test('an adopted post proposal is executed by the canister timer and the record appears over HTTP', async () => {
-  const m = await canopy.actor(member);
+  const m = await fx.canopy.actor(member);
   const id = await m.propose({ action: { post: { text: 'Decided together', langs: ['en'], mentions: [], reply: [], images: [], quote: [] } }, summary: [] });
   await m.vote({ id, vote: { yes: null } });
   let p = (await m.get_proposal(id))[0]!;
   for (let i = 0; i < 20 && p.status && !('executed' in p.status) && !('failed' in p.status); i++) {
-    await replica.advanceTime(1000);
+    await fx.replica.advanceTime(1000);
     p = (await m.get_proposal(id))[0]!;
   }
   assert.ok('executed' in p.status, JSON.stringify(p.failure));
   const uri = p.result[0]!.records[0]!.uri;
-  const agent = new AtpAgent({ service: replica.url, fetch: gatewayFetch });
-  const rec = await agent.com.atproto.repo.getRecord({ repo: did, collection: POST, rkey: uri.split('/').pop()! });
+  const agent = new AtpAgent({ service: fx.replica.url, fetch: gatewayFetch });
+  const rec = await agent.com.atproto.repo.getRecord({ repo: fx.did, collection: POST, rkey: uri.split('/').pop()! });
   assert.equal((rec.data.value as { text: string }).text, 'Decided together');
   await checkEventLog();
 });
 
 test('writes are refused for the anonymous principal, non-delegates and out-of-scope collections, with no state change', async () => {
-  const before = await anonActor.get_status();
-  await assert.rejects(anonActor.create_record({ collection: POST, rkey: [], record_json: postJson('x') }), /anonymous/);
-  await assert.rejects((await canopy.actor(stranger)).create_record({ collection: POST, rkey: [], record_json: postJson('x') }), /not a delegate/);
-  await assert.rejects(delegateActor.create_record({ collection: 'app.bsky.graph.follow', rkey: [], record_json: JSON.stringify({ $type: 'app.bsky.graph.follow', subject: did, createdAt: new Date().toISOString() }) }), /may not write/);
-  await assert.rejects(delegateActor.create_record({ collection: POST, rkey: [], record_json: '{not json' }), /not valid JSON/);
-  await assert.rejects((await canopy.actor(stranger)).blob_upload_start({ mime_type: 'image/png', size: 10n }), /neither a member nor a delegate/);
-  const afterStatus = await anonActor.get_status();
+  const before = await fx.anonActor.get_status();
+  await assert.rejects(fx.anonActor.create_record({ collection: POST, rkey: [], record_json: postJson('x') }), /anonymous/);
+  await assert.rejects((await fx.canopy.actor(stranger)).create_record({ collection: POST, rkey: [], record_json: postJson('x') }), /not a delegate/);
+  await assert.rejects(fx.delegateActor.create_record({ collection: 'app.bsky.graph.follow', rkey: [], record_json: JSON.stringify({ $type: 'app.bsky.graph.follow', subject: fx.did, createdAt: new Date().toISOString() }) }), /may not write/);
+  await assert.rejects(fx.delegateActor.create_record({ collection: POST, rkey: [], record_json: '{not json' }), /not valid JSON/);
+  await assert.rejects((await fx.canopy.actor(stranger)).blob_upload_start({ mime_type: 'image/png', size: 10n }), /neither a member nor a delegate/);
+  const afterStatus = await fx.anonActor.get_status();
   assert.equal(afterStatus.head_seq, before.head_seq);
   assert.deepEqual(afterStatus.rev, before.rev);
 });
 
 test('every HTTP write route answers 401 and changes nothing', async () => {
-  const before = await anonActor.get_status();
+  const before = await fx.anonActor.get_status();
   const routes = [
     'com.atproto.repo.createRecord', 'com.atproto.repo.putRecord', 'com.atproto.repo.deleteRecord', 'com.atproto.repo.applyWrites',
     'com.atproto.repo.uploadBlob', 'com.atproto.server.createSession', 'com.atproto.server.createAccount', 'com.atproto.server.refreshSession',
     'com.atproto.identity.updateHandle', 'com.atproto.server.deleteAccount', 'com.atproto.server.activateAccount', 'com.atproto.server.deactivateAccount',
   ];
   for (const nsid of routes) {
-    const res = await fetch(canopy.url(`/xrpc/${nsid}`), {
+    const res = await fetch(fx.canopy.url(`/xrpc/${nsid}`), {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ repo: did, collection: POST, record: { $type: POST, text: 'x', createdAt: new Date().toISOString() } }),
+      body: JSON.stringify({ repo: fx.did, collection: POST, record: { $type: POST, text: 'x', createdAt: new Date().toISOString() } }),
     });
     assert.equal(res.status, 401, nsid);
     const body = (await res.json()) as { error: string };
     assert.equal(body.error, 'AuthRequired', nsid);
   }
-  const afterStatus = await anonActor.get_status();
+  const afterStatus = await fx.anonActor.get_status();
   assert.equal(afterStatus.head_seq, before.head_seq);
   assert.deepEqual(afterStatus.rev, before.rev);
 });
 
 test('an upgrade in the middle of a sequence of writes loses no record and no event', async () => {
   const rkeys: string[] = [];
-  for (let i = 0; i < 3; i++) rkeys.push((await delegateActor.create_record({ collection: POST, rkey: [], record_json: postJson(`before ${i}`) })).uri.split('/').pop()!);
+  for (let i = 0; i < 3; i++) rkeys.push((await fx.delegateActor.create_record({ collection: POST, rkey: [], record_json: postJson(`before ${i}`) })).uri.split('/').pop()!);
   // Writes in flight while the upgrade is installed (the replica runs them to completion first or after).
-  const inflight = [0, 1, 2].map((i) => delegateActor.create_record({ collection: POST, rkey: [], record_json: postJson(`during ${i}`) }));
-  const headBefore = (await anonActor.get_status()).head_seq;
-  await replica.installCode(canopy.canisterId, await buildCanister(), new Uint8Array(), 'upgrade');
+  const inflight = [0, 1, 2].map((i) => fx.delegateActor.create_record({ collection: POST, rkey: [], record_json: postJson(`during ${i}`) }));
+  const headBefore = (await fx.anonActor.get_status()).head_seq;
+  await fx.replica.installCode(fx.canopy.canisterId, await buildCanister(), new Uint8Array(), 'upgrade');
   const settled = await Promise.allSettled(inflight);
   for (const s of settled) if (s.status === 'fulfilled') rkeys.push(s.value.uri.split('/').pop()!);
-  for (let i = 0; i < 3; i++) rkeys.push((await delegateActor.create_record({ collection: POST, rkey: [], record_json: postJson(`after ${i}`) })).uri.split('/').pop()!);
+  for (let i = 0; i < 3; i++) rkeys.push((await fx.delegateActor.create_record({ collection: POST, rkey: [], record_json: postJson(`after ${i}`) })).uri.split('/').pop()!);
   assert.ok(rkeys.length >= 6);
-  const agent = new AtpAgent({ service: replica.url, fetch: gatewayFetch });
-  for (const rkey of rkeys) await agent.com.atproto.repo.getRecord({ repo: did, collection: POST, rkey });
+  const agent = new AtpAgent({ service: fx.replica.url, fetch: gatewayFetch });
+  for (const rkey of rkeys) await agent.com.atproto.repo.getRecord({ repo: fx.did, collection: POST, rkey });
   // The ordered index (a heap cache) was rebuilt after the upgrade: listing sees every record.
   const listed = new Set<string>();
   let cursor: string | undefined;
   do {
-    const page = await agent.com.atproto.repo.listRecords({ repo: did, collection: POST, limit: 100, cursor });
+    const page = await agent.com.atproto.repo.listRecords({ repo: fx.did, collection: POST, limit: 100, cursor });
     for (const r of page.data.records) listed.add(r.uri.split('/').pop()!);
     cursor = page.data.cursor;
   } while (cursor);
   for (const rkey of rkeys) assert.ok(listed.has(rkey), `listRecords after upgrade has ${rkey}`);
-  const status = await anonActor.get_status();
+  const status = await fx.anonActor.get_status();
   assert.ok(status.head_seq >= headBefore + 3n);
   const events = await checkEventLog();
   assert.equal(events.length, Number(status.head_seq), 'every seq from 1 to head is present');
 });
 
 test('identity documents over HTTP: did.json with the signing key, atproto-did, resolveHandle', async () => {
-  const doc = (await (await fetch(canopy.url('/.well-known/did.json'))).json()) as { id: string; verificationMethod: { publicKeyMultibase: string }[]; service: { serviceEndpoint: string }[] };
-  assert.equal(doc.id, did);
-  assert.equal(`did:key:${doc.verificationMethod[0].publicKeyMultibase}`, signingKey);
-  assert.equal(await (await fetch(canopy.url('/.well-known/atproto-did'))).text(), did);
-  const agent = new AtpAgent({ service: replica.url, fetch: gatewayFetch });
+  const doc = (await (await fetch(fx.canopy.url('/.well-known/did.json'))).json()) as { id: string; verificationMethod: { publicKeyMultibase: string }[]; service: { serviceEndpoint: string }[] };
+  assert.equal(doc.id, fx.did);
+  assert.equal(`did:key:${doc.verificationMethod[0].publicKeyMultibase}`, fx.signingKey);
+  assert.equal(await (await fetch(fx.canopy.url('/.well-known/atproto-did'))).text(), fx.did);
+  const agent = new AtpAgent({ service: fx.replica.url, fetch: gatewayFetch });
   const res = await agent.com.atproto.identity.resolveHandle({ handle: 'community.test' });
-  assert.equal(res.data.did, did);
+  assert.equal(res.data.did, fx.did);
 });
 
 test('did:plc: genesis operation signed by the rotation key and submitted to the PLC directory by HTTPS outcall', async () => {
@@ -229,13 +223,13 @@ test('did:plc: genesis operation signed by the rotation key and submitted to the
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   try {
     const port = (server.address() as { port: number }).port;
-    const plc = await deployCanopy(replica, testInitArgs({ members: [member.getPrincipal()], plcUrl: `http://127.0.0.1:${port}` }));
+    const plc = await deployCanopy(fx.replica, testInitArgs({ members: [member.getPrincipal()], plcUrl: `http://127.0.0.1:${port}` }));
     const status = await plc.ready();
     assert.match(status.did, /^did:plc:[a-z2-7]{24}$/);
     const a = await plc.actor();
     let plcStatus = await a.get_plc_status();
     for (let i = 0; i < 20 && !plcStatus.submitted; i++) {
-      await replica.advanceTime(1000);
+      await fx.replica.advanceTime(1000);
       plcStatus = await a.get_plc_status();
     }
     assert.equal(plcStatus.submitted, true, plcStatus.last_error[0]);
@@ -269,7 +263,7 @@ test('blobs: chunked Candid upload, hashed over several messages, referenced by 
   const bytes = new Uint8Array(300_000);
   for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 7919) & 255;
   bytes.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-  const m = await canopy.actor(member);
+  const m = await fx.canopy.actor(member);
   const id = await m.blob_upload_start({ mime_type: 'image/png', size: BigInt(bytes.length) });
   assert.equal(await m.blob_upload_chunk({ upload_id: id, offset: 0n, data: bytes.subarray(0, 150_000) }), 150_000n);
   await assert.rejects(m.blob_upload_chunk({ upload_id: id, offset: 0n, data: bytes.subarray(150_000) }), /expected offset 150000/);
@@ -283,18 +277,18 @@ test('blobs: chunked Candid upload, hashed over several messages, referenced by 
     $type: POST, text: 'with an image', createdAt: new Date().toISOString(),
     embed: { $type: 'app.bsky.embed.images', images: [{ alt: 'pattern', image: { $type: 'blob', ref: { $link: blob.cid }, mimeType: 'image/png', size: bytes.length } }] },
   };
-  await delegateActor.create_record({ collection: POST, rkey: [], record_json: JSON.stringify(record) });
-  const res = await fetch(canopy.url(`/xrpc/com.atproto.sync.getBlob?did=${encodeURIComponent(did)}&cid=${blob.cid}`));
+  await fx.delegateActor.create_record({ collection: POST, rkey: [], record_json: JSON.stringify(record) });
+  const res = await fetch(fx.canopy.url(`/xrpc/com.atproto.sync.getBlob?did=${encodeURIComponent(fx.did)}&cid=${blob.cid}`));
   assert.equal(res.status, 200);
   assert.equal(res.headers.get('content-type'), 'image/png');
   assert.deepEqual(new Uint8Array(await res.arrayBuffer()), bytes);
-  const agent = new AtpAgent({ service: replica.url, fetch: gatewayFetch });
-  const list = await agent.com.atproto.sync.listBlobs({ did });
+  const agent = new AtpAgent({ service: fx.replica.url, fetch: gatewayFetch });
+  const list = await agent.com.atproto.sync.listBlobs({ did: fx.did });
   assert.deepEqual(list.data.cids, [blob.cid]);
 });
 
 test('a corpus of malformed requests through the gateway gets the right XRPC error each', async () => {
-  const D = encodeURIComponent(did);
+  const D = encodeURIComponent(fx.did);
   const OTHER = 'did:plc:aaaaaaaaaaaaaaaaaaaaaaaa';
   const MISSING_CID = encodeBlock({ 'not in this repo': 'at all' }).cid.toString();
   const MISSING_BLOB = 'bafkreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm';
@@ -364,7 +358,7 @@ test('a corpus of malformed requests through the gateway gets the right XRPC err
   assert.ok(cases.length >= 50);
   const failures: string[] = [];
   for (const [path, status, error, init] of cases) {
-    const res = await fetch(canopy.url(path), init);
+    const res = await fetch(fx.canopy.url(path), init);
     const text = await res.text();
     let body: { error?: string; message?: string } = {};
     try {
@@ -381,29 +375,29 @@ test('a corpus of malformed requests through the gateway gets the right XRPC err
 });
 
 test('getRepo of a 5,000-record repo streams in several chunks and passes verifyRepoCar', async () => {
-  const have = (await anonActor.get_status()).head_seq;
+  const have = (await fx.anonActor.get_status()).head_seq;
   let created = 0;
   while (created < 5000) {
     const n = Math.min(200, 5000 - created);
     const writes = Array.from({ length: n }, (_, i) => ({ create: { collection: POST, rkey: [] as [], record_json: postJson(`bulk post ${created + i} with some text to make it realistic`) } }));
-    await delegateActor.apply_writes({ writes });
+    await fx.delegateActor.apply_writes({ writes });
     created += n;
   }
-  assert.ok((await anonActor.get_status()).head_seq >= have + 25n);
+  assert.ok((await fx.anonActor.get_status()).head_seq >= have + 25n);
   const mark = logs.length;
-  const res = await fetch(canopy.url(`/xrpc/com.atproto.sync.getRepo?did=${encodeURIComponent(did)}`));
+  const res = await fetch(fx.canopy.url(`/xrpc/com.atproto.sync.getRepo?did=${encodeURIComponent(fx.did)}`));
   assert.equal(res.status, 200);
   const car = new Uint8Array(await res.arrayBuffer());
   const callbacks = logs.slice(mark).filter((l) => l.includes('http_request_streaming_callback')).length;
   assert.ok(callbacks >= 2, `streamed in several chunks (callbacks: ${callbacks})`);
-  const verified = await verifyRepoCar(car, did, signingKey);
+  const verified = await verifyRepoCar(car, fx.did, fx.signingKey);
   const posts = verified.creates.filter((c) => c.collection === POST).length;
-  const status = await anonActor.get_status();
+  const status = await fx.anonActor.get_status();
   assert.equal(verified.commit.rev, status.rev[0], 'the CAR is the current commit');
   assert.ok(posts >= 5000, `${posts} posts in the exported repo`);
   // Every record the index lists is in the CAR (spot check through listRecords).
-  const agent = new AtpAgent({ service: replica.url, fetch: gatewayFetch });
-  const page = await agent.com.atproto.repo.listRecords({ repo: did, collection: POST, limit: 100 });
+  const agent = new AtpAgent({ service: fx.replica.url, fetch: gatewayFetch });
+  const page = await agent.com.atproto.repo.listRecords({ repo: fx.did, collection: POST, limit: 100 });
   const inCar = new Set(verified.creates.map((c) => `${c.collection}/${c.rkey}`));
   for (const r of page.data.records) assert.ok(inCar.has(`${POST}/${r.uri.split('/').pop()}`));
 });

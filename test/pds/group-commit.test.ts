@@ -4,39 +4,35 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Ed25519KeyIdentity } from '@dfinity/identity';
-import type { Replica } from '../../replica/src/index.ts';
 import { decodeFrame } from '../../canister/src/repo/events.ts';
 import type { CID } from '../../canister/src/atproto/cbor.ts';
 import { checkCommitEvent } from '../support/sync-check.ts';
-import { startWithDelegate, type CanopyActor } from '../support/canopy.ts';
+import { startWithDelegate, type CanopyFixture } from '../support/canopy.ts';
 
 const POST = 'app.bsky.feed.post';
 const WRITES = 10;
 /** signature latency; the writes are issued well within it, so all but the first queue behind one commit */
 const ECDSA_LATENCY_MS = 1000;
 
-let replica: Replica;
-let delegateActor: CanopyActor;
-let anonActor: CanopyActor;
-let signingKey: string;
+let fx: CanopyFixture;
 const logs: string[] = [];
 const member = Ed25519KeyIdentity.generate();
 const delegate = Ed25519KeyIdentity.generate();
 
 before(async () => {
-  ({ replica, signingKey, delegateActor, anonActor } = await startWithDelegate({
+  fx = await startWithDelegate({
     replica: { ecdsaLatencyMs: ECDSA_LATENCY_MS, log: (l) => logs.push(l) },
     members: [member.getPrincipal()],
     delegate,
     collections: [POST],
     actions: ['create'],
     writesPerDay: 100_000,
-  }));
+  });
 });
 
 after(async () => {
   if (process.env.SHOW_LOGS) console.log(logs.filter((l) => l.includes('[exec]')).join('\n'));
-  await replica?.stop();
+  await fx?.replica.stop();
 });
 
 type Event = { seq: bigint; t?: string; body: Record<string, unknown> };
@@ -44,7 +40,7 @@ type Event = { seq: bigint; t?: string; body: Record<string, unknown> };
 async function eventsAfter(after: bigint): Promise<Event[]> {
   const out: Event[] = [];
   for (;;) {
-    const page = await anonActor.get_events({ after, limit: 100, max_bytes: 1_000_000 });
+    const page = await fx.anonActor.get_events({ after, limit: 100, max_bytes: 1_000_000 });
     for (const e of page.events) {
       const { header, body } = decodeFrame(new Uint8Array(e.frame)) as { header: { t?: string }; body: Record<string, unknown> };
       out.push({ seq: e.seq, t: header.t, body });
@@ -55,7 +51,7 @@ async function eventsAfter(after: bigint): Promise<Event[]> {
 }
 
 test('concurrent writes during a slow signature land in fewer commits, in arrival order, each a valid #commit', async (t) => {
-  const status = await anonActor.get_status();
+  const status = await fx.anonActor.get_status();
   const headBefore: bigint = status.head_seq;
   const revBefore: string = status.rev[0]!;
   const earlier = await eventsAfter(0n);
@@ -70,7 +66,7 @@ test('concurrent writes during a slow signature land in fewer commits, in arriva
   for (let i = 0; i < WRITES; i++) {
     const count = executed();
     calls.push(
-      delegateActor.create_record({
+      fx.delegateActor.create_record({
         collection: POST,
         rkey: [],
         record_json: JSON.stringify({ $type: POST, text: `group ${i}`, createdAt: new Date().toISOString() }),
@@ -112,7 +108,7 @@ test('concurrent writes during a slow signature land in fewer commits, in arriva
   let prevRev = revBefore;
   let prevData: CID | null | undefined = undefined;
   for (const c of commits) {
-    const checked = await checkCommitEvent(c.body, prevData, { didKey: signingKey, sinceExpected: prevRev });
+    const checked = await checkCommitEvent(c.body, prevData, { didKey: fx.signingKey, sinceExpected: prevRev });
     assert.ok(checked.commit.rev > prevRev, 'rev increases');
     prevRev = checked.commit.rev;
     prevData = checked.commit.data;

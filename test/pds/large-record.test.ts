@@ -9,35 +9,29 @@ import * as dagCbor from '@ipld/dag-cbor';
 import { CID } from 'multiformats/cid';
 import * as Digest from 'multiformats/hashes/digest';
 import { Ed25519KeyIdentity } from '@dfinity/identity';
-import type { Replica } from '../../replica/src/index.ts';
 import { jsonToData } from '../../canister/src/atproto/data-model.ts';
 import { decodeFrame } from '../../canister/src/repo/events.ts';
 import { checkCommitEvent } from '../support/sync-check.ts';
-import { startWithDelegate, type CanopyActor, type DeployedCanopy } from '../support/canopy.ts';
+import { startWithDelegate, type CanopyFixture } from '../support/canopy.ts';
 
 const COLLECTION = 'com.example.canopy.large';
 const logs: string[] = [];
-let replica: Replica;
-let canopy: DeployedCanopy;
-let did: string;
-let signingKey: string;
-let delegateActor: CanopyActor;
-let anonActor: CanopyActor;
+let fx: CanopyFixture;
 const delegate = Ed25519KeyIdentity.generate();
 
 before(async () => {
-  ({ replica, canopy, did, signingKey, delegateActor, anonActor } = await startWithDelegate({
+  fx = await startWithDelegate({
     replica: { log: (l) => logs.push(l) },
     members: [Ed25519KeyIdentity.generate().getPrincipal()],
     delegate,
     collections: [COLLECTION],
     actions: ['create', 'put'],
     writesPerDay: 100,
-  }));
+  });
 });
 
 after(async () => {
-  await replica?.stop();
+  await fx?.replica.stop();
 });
 
 /**
@@ -64,7 +58,7 @@ function recordOfSize(size: number): { json: Record<string, unknown>; cid: CID }
 test('a 1,000,000-byte record commits through create_record and reads back identical', async () => {
   const { json, cid } = recordOfSize(1_000_000);
   const mark = logs.length;
-  const res = await delegateActor.create_record({ collection: COLLECTION, rkey: [], record_json: JSON.stringify(json) });
+  const res = await fx.delegateActor.create_record({ collection: COLLECTION, rkey: [], record_json: JSON.stringify(json) });
   const spent = logs
     .slice(mark)
     .map((l) => /\[exec\] (update|reply-callback) \S+ .*?instructions=(\d+)/.exec(l))
@@ -74,31 +68,31 @@ test('a 1,000,000-byte record commits through create_record and reads back ident
   assert.equal(res.cid[0], cid.toString(), 'CID computed by the canister = sha-256 of @ipld/dag-cbor bytes');
 
   const rkey = res.uri.split('/').pop();
-  const got = await fetch(canopy.url(`/xrpc/com.atproto.repo.getRecord?repo=${encodeURIComponent(did)}&collection=${COLLECTION}&rkey=${rkey}`));
+  const got = await fetch(fx.canopy.url(`/xrpc/com.atproto.repo.getRecord?repo=${encodeURIComponent(fx.did)}&collection=${COLLECTION}&rkey=${rkey}`));
   assert.equal(got.status, 200);
   const body = (await got.json()) as { cid: string; value: unknown };
   assert.equal(body.cid, cid.toString());
   assert.deepEqual(jsonToData(body.value), jsonToData(json));
 
   // The #commit event carries the record block and passes the relay's Sync v1.1 checks.
-  const page = await anonActor.get_events({ after: res.seq - 1n, limit: 1, max_bytes: 1_900_000 });
+  const page = await fx.anonActor.get_events({ after: res.seq - 1n, limit: 1, max_bytes: 1_900_000 });
   assert.equal(page.events.length, 1);
   const frame = decodeFrame(new Uint8Array(page.events[0].frame)) as { header: { t?: string }; body: Record<string, unknown> };
   assert.equal(frame.header.t, '#commit');
-  const checked = await checkCommitEvent(frame.body, undefined, { didKey: signingKey });
+  const checked = await checkCommitEvent(frame.body, undefined, { didKey: fx.signingKey });
   assert.equal(checked.commit.rev, res.rev);
 });
 
 test('a 1,000,001-byte record is refused with a clear reason and changes nothing', async () => {
   const { json } = recordOfSize(1_000_001);
-  const before = await anonActor.get_status();
-  const list = async () => (await (await fetch(canopy.url(`/xrpc/com.atproto.repo.listRecords?repo=${encodeURIComponent(did)}&collection=${COLLECTION}`))).json()) as { records: unknown[] };
+  const before = await fx.anonActor.get_status();
+  const list = async () => (await (await fetch(fx.canopy.url(`/xrpc/com.atproto.repo.listRecords?repo=${encodeURIComponent(fx.did)}&collection=${COLLECTION}`))).json()) as { records: unknown[] };
   const countBefore = (await list()).records.length;
   await assert.rejects(
-    delegateActor.create_record({ collection: COLLECTION, rkey: [], record_json: JSON.stringify(json) }),
+    fx.delegateActor.create_record({ collection: COLLECTION, rkey: [], record_json: JSON.stringify(json) }),
     (err: Error) => /1000001 bytes \(max 1000000\)/.test(err.message),
   );
-  const after = await anonActor.get_status();
+  const after = await fx.anonActor.get_status();
   assert.equal(after.rev[0], before.rev[0], 'repo head unchanged');
   assert.equal(after.head_seq, before.head_seq, 'no event emitted');
   assert.equal((await list()).records.length, countBefore);

@@ -154,7 +154,7 @@ export async function deployWithDelegate(replica: Replica, opts: DelegateDeployO
 /** A fresh local replica (free port) with Canopy deployed by `deployWithDelegate`; the caller stops the replica. */
 export async function startWithDelegate(
   opts: DelegateDeployOptions & { replica?: ReplicaOptions },
-): Promise<DelegatedCanopy & { replica: Replica }> {
+): Promise<CanopyFixture> {
   const replica = await startReplica({ port: 0, ...opts.replica });
   try {
     return { replica, ...(await deployWithDelegate(replica, opts)) };
@@ -183,3 +183,6 @@ export async function settle<T>(replica: Replica, read: () => Promise<T>, pendin
   }
   return read();
 }
+
+/** What `startWithDelegate` gives a test file: the replica and the deployed, bootstrapped Canopy. */
+export type CanopyFixture = DelegatedCanopy & { replica: Replica };
