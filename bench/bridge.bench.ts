@@ -209,7 +209,7 @@ async function benchBridge(): Promise<Figures & { mode: string }> {
 async function benchBridgeOnCanister(): Promise<Figures & { writeP50: number }> {
   const { startReplicaProcess } = await import('../replica/src/process.ts');
   const { startReplica } = await import('../replica/src/index.ts');
-  const { deployCanopy, testInitArgs } = await import('../test/helpers/canister.ts');
+  const { deployCanopy, testInitArgs } = await import('../test/support/canopy.ts');
   const { Ed25519KeyIdentity } = await import('@dfinity/identity');
   // BENCH_REPLICA_IN_PROCESS=1: the replica shares this process (and its CPU) with the writer's agent
   const replica = process.env.BENCH_REPLICA_IN_PROCESS === '1'

@@ -7,8 +7,8 @@ import { Ed25519KeyIdentity } from '@dfinity/identity';
 import { Firehose } from '@atproto/sync';
 import { IdResolver, MemoryCache } from '@atproto/identity';
 import { startReplica, type Replica } from '../../replica/src/index.ts';
-import { buildCanister, deployCanopy, encodeInitArgs, testInitArgs, type CanopyActor, type DeployedCanopy } from '../helpers/canister.ts';
-import { checkCommitEvent } from '../helpers/sync-check.ts';
+import { buildCanister, deployCanopy, encodeInitArgs, testInitArgs, type CanopyActor, type DeployedCanopy } from '../support/canopy.ts';
+import { checkCommitEvent } from '../support/sync-check.ts';
 import { CID } from '../../canister/src/atproto/cbor.ts';
 import { startBridge, type RunningBridge } from '../../bridge/src/index.ts';
 import { range, sleep, TestClient } from './helpers.ts';
@@ -69,7 +69,7 @@ async function post(): Promise<{ seq: number; uri: string; cid: string }> {
     collection: 'app.bsky.feed.post', rkey: [],
     record_json: JSON.stringify({ $type: 'app.bsky.feed.post', text: `bridge e2e ${n++}`, createdAt: new Date().toISOString() }),
   });
-  return { seq: Number(r.seq), uri: r.uri, cid: r.cid[0] };
+  return { seq: Number(r.seq), uri: r.uri, cid: r.cid[0]! };
 }
 
 async function headSeq(): Promise<number> {

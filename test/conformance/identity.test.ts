@@ -12,7 +12,7 @@ import { pdsReadModel } from '../../canister/src/pds/read-model.ts';
 import { isValidAccountHandle } from '../../canister/src/atproto/syntax/handle.ts';
 import { call } from '../xrpc/fixtures/call.ts';
 import { face } from '../xrpc/fixtures/face.ts';
-import { memoryPds } from '../canister/fixtures.ts';
+import { memoryPds } from '../pds/fixtures.ts';
 import { startReferencePds, type ReferencePds } from './reference-pds.ts';
 
 let ref: ReferencePds;

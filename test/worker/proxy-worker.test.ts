@@ -1,6 +1,7 @@
 // Runs the Worker with `wrangler dev` (the real workerd runtime, offline) against local origins that
 // stand in for the canister gateway and the bridge.
 import { test, before, after } from 'node:test';
+import { until } from '../support/until.ts';
 import assert from 'node:assert/strict';
 import { createServer, request as httpRequest, type Server, type IncomingMessage } from 'node:http';
 import { createHash } from 'node:crypto';
@@ -227,25 +228,17 @@ function openSocket(url: string): Promise<{ ws: WebSocket; messages: { data: Buf
   });
 }
 
-async function waitFor(cond: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (cond()) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  assert.fail(`timed out waiting for ${what}`);
-}
-
 test('WebSocket frames relay both ways (failing over a dead bridge) and close codes propagate', async () => {
   const wsBase = base.replace(/^http/, 'ws');
   const { ws, messages } = await openSocket(`${wsBase}/xrpc/com.atproto.sync.subscribeRepos?cursor=42`);
-  await waitFor(() => messages.length >= 2, 'greeting frames');
+  await until('greeting frames', () => messages.length >= 2, { timeoutMs: 5000 });
   assert.deepEqual(messages[0], { data: Buffer.from([0xa2, 0x01, 0x02, 0xff]), binary: true });
   assert.equal(messages[1].binary, false);
   assert.equal(messages[1].data.toString(), 'hello /xrpc/com.atproto.sync.subscribeRepos?cursor=42');
 
   ws.send(Buffer.from([9, 8, 7]));
   ws.send('text up');
-  await waitFor(() => messages.length >= 4, 'echoes');
+  await until('echoes', () => messages.length >= 4, { timeoutMs: 5000 });
   assert.deepEqual(messages[2], { data: Buffer.from([9, 8, 7]), binary: true });
   assert.deepEqual({ text: messages[3].data.toString(), binary: messages[3].binary }, { text: 'text up', binary: false });
 

@@ -11,7 +11,7 @@ import { concatBytes } from '../../canister/src/repo/car.ts';
 import { pdsReadModel } from '../../canister/src/pds/read-model.ts';
 import { DROPPED_BLOCK_GRACE_NS } from '../../canister/src/pds/repo-store.ts';
 import { StreamingTokenError } from '../../canister/src/xrpc/streaming.ts';
-import { memoryPds, rk } from '../canister/fixtures.ts';
+import { memoryPds, rk } from '../pds/fixtures.ts';
 
 // A collection without a lexicon here, so records can be big enough for a multi-chunk repo.
 const POST = 'com.example.note';

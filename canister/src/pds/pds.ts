@@ -5,13 +5,15 @@ import { CID } from '../atproto/cbor.ts';
 import type { Signer } from '../atproto/crypto.ts';
 import { jsonToData } from '../atproto/data-model.ts';
 import { validateRecord } from '../atproto/lexicon/index.ts';
-import { isValidNsid, isValidRecordKey, TidClock, type TidClockState } from '../atproto/syntax/index.ts';
+import { TidClock, type TidClockState } from '../atproto/syntax/index.ts';
 import { decodeCbor, encodeCbor } from '../atproto/cbor.ts';
-import { accountEventBody, commitEventBody, eventFrame, identityEventBody, prepareCommit, finishCommit, syncEventBody } from '../repo/index.ts';
+import {
+  accountEventBody, collectionProblem, commitEventBody, eventFrame, identityEventBody, prepareCommit, finishCommit, recordWithType, rkeyProblem, syncEventBody,
+} from '../repo/index.ts';
 import { isValidAccountHandle } from '../atproto/syntax/handle.ts';
 import { scopedKv, type KvStore } from '../storage/kv.ts';
 import { BlobStore } from './blobs.ts';
-import type { BlockStore } from './block-store.ts';
+import type { BlockStore } from '../storage/block-store.ts';
 import { ConfigStore, makeConfig, type PdsConfig } from './config.ts';
 import { EventLog } from './event-log.ts';
 import { Identity, IdentityError, type DidMethodConfig, type IdentityState } from './identity.ts';
@@ -175,9 +177,7 @@ export class Pds {
   // ---------- writes ----------
 
   private checkWrite(w: RepoWrite): void {
-    if (!isValidNsid(w.collection)) throw new WriteRejected(`invalid collection NSID: ${w.collection}`);
-    if (!isValidRecordKey(w.rkey)) throw new WriteRejected(`invalid record key: ${w.rkey}`);
-    if (w.action === 'delete') return;
+    if (w.action === 'delete') return; // its path was checked by resolveWrites
     try {
       validateRecord(w.collection, w.record, w.rkey); // includes validateDataModel (one pass over the record)
       this.blobs.checkRefs(w.record);
@@ -191,12 +191,12 @@ export class Pds {
     if (!this.identity.state()?.active) throw new WriteRejected('account is not active');
     if (!this.ready()) throw new WriteRejected('repository is not initialised yet');
     return inputs.map((input) => {
-      if (typeof input.collection !== 'string' || !isValidNsid(input.collection)) throw new WriteRejected(`invalid collection NSID: ${input.collection}`);
-      if (input.rkey !== undefined && !isValidRecordKey(input.rkey)) throw new WriteRejected(`invalid record key: ${input.rkey}`);
+      const pathProblem = collectionProblem(input.collection) ?? (input.rkey === undefined ? null : rkeyProblem(input.rkey));
+      if (pathProblem) throw new WriteRejected(pathProblem);
       if (input.action === 'delete') {
         return { action: 'delete', collection: input.collection, rkey: input.rkey, swapRecord: input.swapRecord };
       }
-      const record = withType(input.record, input.collection);
+      const record = recordWithType(input.record, input.collection, reject);
       if (input.action === 'create') {
         const rkey = input.rkey ?? this.nextTid(this.env.nowNs());
         return { action: 'create', collection: input.collection, rkey, record };
@@ -273,12 +273,6 @@ export class Pds {
   }
 }
 
-function withType(record: unknown, collection: string): unknown {
-  if (!record || typeof record !== 'object' || Array.isArray(record) || record instanceof Uint8Array || CID.asCID(record)) {
-    throw new WriteRejected('record must be an object');
-  }
-  const r = record as Record<string, unknown>;
-  if (r.$type === undefined) return { $type: collection, ...r };
-  if (r.$type !== collection) throw new WriteRejected(`record $type ${JSON.stringify(r.$type)} does not match collection ${collection}`);
-  return r;
-}
+const reject = (reason: string): never => {
+  throw new WriteRejected(reason);
+};

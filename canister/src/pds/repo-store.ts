@@ -3,7 +3,7 @@
 // cost is O(ops · log n) regardless of repo size.
 import { CID, cidFromBytes, cidToString, decodeCbor, encodeCbor } from '../atproto/cbor.ts';
 import type { KvStore } from '../storage/kv.ts';
-import type { BlockStore } from './block-store.ts';
+import type { BlockStore } from '../storage/block-store.ts';
 
 export type RepoHead = { commitCid: CID; data: CID; rev: string };
 
