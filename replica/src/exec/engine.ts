@@ -997,6 +997,7 @@ export class Engine {
                 c.snapshots.push(snapshot);
                 c.metaDirty = true;
                 this.store?.saveSnapshot(id, snapshot);
+                this.flush(); // the index with it, so no later snapshot reuses the id
                 return snapshotInfo(snapshot);
             },
             snapshotWasm: (id, snapshot) => this.snapshot(this.get(id), snapshot).wasm,
