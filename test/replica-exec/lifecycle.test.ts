@@ -271,6 +271,21 @@ describe('stop_canister and start_canister', () => {
         assert.deepEqual((await statusOf(engine, id)).status, { running: null });
     });
 
+    test('a stop that cannot complete fails after the timeout; the canister stops once its contexts close', async () => {
+        // a canister stopping itself: its own call context waits for the stop, which waits for that context
+        const proxy = await engine.createCanister({ controllers: [USER] });
+        await engine.installCode(proxy, proxyWasm(), new Uint8Array(), 'install', USER);
+        const settings = { controllers: [[USER, proxy]], freezing_threshold: [], reserved_cycles_limit: [], log_visibility: [], wasm_memory_limit: [], memory_allocation: [], compute_allocation: [] };
+        assert.ok('reply' in (await mgmt(engine, 'update_settings', M.update_settings_args, { canister_id: proxy, settings, sender_canister_version: [] }, USER)));
+        const pending = viaProxy(engine, proxy, 'stop_canister', M.stop_canister_args, { canister_id: proxy }, USER);
+        assert.deepEqual((await statusOf(engine, proxy)).status, { stopping: null });
+        await engine.advanceTime(4 * 60_000);
+        assert.deepEqual((await statusOf(engine, proxy)).status, { stopping: null });
+        await engine.advanceTime(61_000);
+        rejected(await pending, RejectCode.SYS_TRANSIENT, undefined, /Stop canister request timed out/);
+        assert.deepEqual((await statusOf(engine, proxy)).status, { stopped: null });
+    });
+
     test('a running canister is not deleted; a stopped one is, and not by itself', async () => {
         rejected(await mgmt(engine, 'delete_canister', M.delete_canister_args, idArg(), USER), RejectCode.CANISTER_ERROR, 'IC0510', /must be stopped/);
         assert.ok('reply' in (await mgmt(engine, 'stop_canister', M.stop_canister_args, idArg(), USER)));

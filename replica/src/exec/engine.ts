@@ -48,6 +48,8 @@ export const DEFAULT_CYCLES = 100_000_000_000_000n;
 const MANAGEMENT = Principal.managementCanister();
 const MAX_MESSAGES_PER_PUMP = 100_000;
 const HEARTBEAT_INTERVAL_NS = 1_000_000_000n;
+/** how long a stop_canister call waits for the canister to stop before it fails (replica time) */
+const STOP_TIMEOUT_NS = 5n * 60n * 1_000_000_000n;
 /** Candid encoding of an empty reply: "DIDL", no types, no values */
 const EMPTY_REPLY = [0x44, 0x49, 0x44, 0x4c, 0x00, 0x00];
 
@@ -631,6 +633,7 @@ export class Engine {
     private runDueTimers(): boolean {
         let ran = false;
         for (const c of this.canisters.values()) {
+            if (c.stopWaiters.length && this.expireStopCalls(c)) ran = true;
             if (!c.runtime || c.status !== 'running') continue;
             if (c.runtime.hasExport('canister_heartbeat')) {
                 const now = this.now();
@@ -734,13 +737,25 @@ export class Engine {
         if (c.status === 'stopping' && c.openCallContexts === 0) this.stopped(c);
     }
 
+    /** stop_canister calls past their deadline fail; the canister stays stopping (it may stop later) */
+    private expireStopCalls(c: CanisterState): boolean {
+        const now = this.now();
+        const expired = c.stopWaiters.filter((w) => w.deadlineNs <= now);
+        if (!expired.length) return false;
+        c.stopWaiters = c.stopWaiters.filter((w) => w.deadlineNs > now);
+        for (const w of expired) {
+            w.answer({ reject: { code: RejectCode.SYS_TRANSIENT, message: `Stop canister request timed out`, errorCode: 'IC0206' } });
+        }
+        return true;
+    }
+
     /** a stopping canister with no open call context is stopped; the stop_canister calls waiting for it are answered */
     private stopped(c: CanisterState): void {
         c.status = 'stopped';
         c.metaDirty = true;
         const waiters = c.stopWaiters;
         c.stopWaiters = [];
-        for (const w of waiters) w({ reply: new Uint8Array(EMPTY_REPLY) });
+        for (const w of waiters) w.answer({ reply: new Uint8Array(EMPTY_REPLY) });
     }
 
     private commitEffects(c: CanisterState, ctx: ExecContext): void {
@@ -958,13 +973,13 @@ export class Engine {
                 c.status = 'running';
                 c.metaDirty = true;
                 for (const w of waiters) {
-                    w({ reject: { code: RejectCode.CANISTER_ERROR, message: `Canister ${c.id.toText()}'s stop request was cancelled.`, errorCode: 'IC0511' } });
+                    w.answer({ reject: { code: RejectCode.CANISTER_ERROR, message: `Canister ${c.id.toText()}'s stop request was cancelled.`, errorCode: 'IC0511' } });
                 }
             },
             stop: (id, done) => {
                 const c = this.get(id);
                 if (c.status === 'stopped') return done({ reply: new Uint8Array(EMPTY_REPLY) });
-                c.stopWaiters.push(done);
+                c.stopWaiters.push({ answer: done, deadlineNs: this.now() + STOP_TIMEOUT_NS });
                 c.status = 'stopping';
                 c.metaDirty = true;
                 if (c.openCallContexts === 0) this.stopped(c);
