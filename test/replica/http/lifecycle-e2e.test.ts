@@ -12,9 +12,9 @@ import { Actor, CanisterStatus, HttpAgent, RejectError, UncertifiedRejectUpdateE
 import { IDL } from '@dfinity/candid';
 import { Ed25519KeyIdentity } from '@dfinity/identity';
 import type { Principal } from '@dfinity/principal';
-import { startReplica, type Replica } from '../../replica/src/index.ts';
-import { managementActor } from '../../replica/src/management-client.ts';
-import { counterWasm } from '../replica-exec/lifecycle-fixtures.ts';
+import { startReplica, type Replica } from '../../../replica/src/index.ts';
+import { managementActor } from '../../../replica/src/management-client.ts';
+import { counterWasm } from '../exec/lifecycle-fixtures.ts';
 import { testCanisterWasm, initArg, testCanisterIdl, type TestCanister } from './canister.ts';
 
 let replica: Replica;

@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { IDL } from '@dfinity/candid';
 import type { Principal } from '@dfinity/principal';
-import { Engine, RejectCode, type CallResult } from '../../replica/src/exec/engine.ts';
-import { CHUNK_STORE_SIZE, MAX_CHUNK_BYTES, MAX_SNAPSHOTS } from '../../replica/src/exec/management.ts';
+import { Engine, RejectCode, type CallResult } from '../../../replica/src/exec/engine.ts';
+import { CHUNK_STORE_SIZE, MAX_CHUNK_BYTES, MAX_SNAPSHOTS } from '../../../replica/src/exec/management.ts';
 import { caller, Counts, deployTestCanister, initArg, OTHER, testCanisterWasm, USER } from './fixture.ts';
 import { counterState, counterWasm, decodeReply, deployCounter, M, MGMT, mgmt, mgmtArg, proxyWasm, viaProxy } from './lifecycle-fixtures.ts';
 
