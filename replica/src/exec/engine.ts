@@ -7,7 +7,10 @@
  *   engine.installCode(id, wasm, arg, 'install'|'reinstall'|'upgrade', sender?) -> Promise<void> (throws EngineError;
  *                                              with a sender, only a controller may install)
  *   engine.query(id, method, arg, sender)   -> Promise<CallResult>  (state changes discarded)
- *   engine.update(id, method, arg, sender)  -> Promise<CallResult>  (resolves when the call is answered;
+ *   engine.acceptIngress(id, method, arg, sender) -> Reject | null  (the IC's ingress filter: inspect_message,
+ *                                              controllers-only management methods)
+ *   engine.update(id, method, arg, sender, { accepted? }) -> Promise<CallResult>  (passes acceptIngress unless
+ *                                              `accepted`; resolves when the call is answered;
  *                                              id = aaaaa-aa routes to the management canister)
  *   engine.effectiveCanisterId(method, arg) -> Principal | undefined   (target of a management call)
  *   engine.hasCanister(id), engine.canisterIds(), engine.controllers(id), engine.moduleHash(id)
@@ -16,7 +19,8 @@
  *   engine.metrics(); engine.metricsText(); await engine.close()
  *
  * Scheduling: one message executes at a time (wasm runs synchronously); a FIFO queue holds requests and
- * responses between canisters, global timers run when the queue is empty. Only HTTP outcalls are async.
+ * responses between canisters, global timers run when the queue is empty. Management work that completes
+ * later (compiling a module, outcalls, raw_rand, delayed signatures) is answered from a later scheduler run.
  */
 import { createHash } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
