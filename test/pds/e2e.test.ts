@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { AtpAgent } from '@atproto/api';
-import { verifyRepoCar } from '@atproto/repo';
+import { readCar as readAtprotoCar, verifyRepoCar } from '@atproto/repo';
 import { Ed25519KeyIdentity } from '@dfinity/identity';
 import { createServer } from 'node:http';
 import { createHash } from 'node:crypto';
@@ -402,4 +402,12 @@ test('getRepo of a 5,000-record repo streams in several chunks and passes verify
   const page = await agent.com.atproto.repo.listRecords({ repo: fx.did, collection: POST, limit: 100 });
   const inCar = new Set(verified.creates.map((c) => `${c.collection}/${c.rkey}`));
   for (const r of page.data.records) assert.ok(inCar.has(`${POST}/${r.uri.split('/').pop()}`));
+  // getBlocks takes the 1,000 cids it advertises in one GET through the gateway (a ~65 KB URL).
+  const { blocks } = await readAtprotoCar(car);
+  const wanted = [...blocks.entries()].slice(0, 1000).map((b) => b.cid.toString());
+  assert.equal(wanted.length, 1000);
+  const blocksRes = await fetch(fx.canopy.url(`/xrpc/com.atproto.sync.getBlocks?did=${encodeURIComponent(fx.did)}&${wanted.map((c) => `cids=${c}`).join('&')}`));
+  assert.equal(blocksRes.status, 200, await blocksRes.clone().text());
+  const got = await readAtprotoCar(new Uint8Array(await blocksRes.arrayBuffer()));
+  assert.deepEqual(got.blocks.entries().map((b) => b.cid.toString()).sort(), [...wanted].sort());
 });

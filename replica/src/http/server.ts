@@ -9,6 +9,9 @@ import type { Metrics } from './metrics.ts';
 /** The IC replica's limit on HTTP request bodies for the API endpoints. */
 export const MAX_API_REQUEST_BODY = 5 * 1024 * 1024;
 
+/** Request line plus headers accepted by the HTTP interface and the gateway. */
+const MAX_REQUEST_HEAD_BYTES = 128 * 1024;
+
 export interface HttpServerDeps {
   api: IcApi;
   gateway: Gateway;
@@ -126,7 +129,9 @@ export function createReplicaServer(d: HttpServerDeps): Server {
     );
   };
 
-  return createServer((req, res) => {
+  // Node's default 16 KiB header limit would cut a getBlocks GET of its advertised 1,000 cids (~100 KB of URL)
+  // short before the canister could answer it.
+  return createServer({ maxHeaderSize: MAX_REQUEST_HEAD_BYTES }, (req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
     handle(req, res, path).catch((err: unknown) => {
       const status = err instanceof GatewayError ? err.status : err instanceof BodyTooLarge ? 413 : 500;
