@@ -4,8 +4,9 @@ import { miscCommands } from './commands/misc.ts';
 import { proposeCommands } from './commands/propose.ts';
 import { readCommands } from './commands/read.ts';
 import { writeCommands } from './commands/write.ts';
+import { verifyCommands } from './commands/verify.ts';
 
-export const COMMANDS: Command[] = [...readCommands, ...miscCommands.slice(0, 1), ...proposeCommands, ...writeCommands, ...miscCommands.slice(1)];
+export const COMMANDS: Command[] = [...readCommands, ...miscCommands.slice(0, 1), ...proposeCommands, ...writeCommands, ...miscCommands.slice(1), ...verifyCommands];
 
 export function processIo(): Io {
   return {
