@@ -8,6 +8,7 @@ import { Actor, HttpAgent } from '@dfinity/agent';
 import { IDL } from '@dfinity/candid';
 import { Principal } from '@dfinity/principal';
 import { startReplica, type Replica } from '../../replica/src/index.ts';
+import { InitArgsIdl } from '../../steward/src/interface.ts';
 import { certifiedModuleHash } from '../../cli/src/commands/verify.ts';
 import { assemble } from '../replica-exec/mini-wasm.ts';
 import { buildTarget, deployPair, hex, peerIdlFactory, peerWasm, phaseOf, sha256, withCustomSection, type Pair } from './deploy.ts';
@@ -16,6 +17,7 @@ let replica: Replica;
 let pair: Pair;
 let v1: Uint8Array;
 let current: Uint8Array;
+let stewardWasm: Uint8Array;
 /** Why the upgrade tests cannot run on this replica (it lacks a management method they need), if so. */
 let missing: string | undefined;
 
@@ -23,7 +25,8 @@ before(async () => {
   replica = await startReplica({ port: 0 });
   v1 = await peerWasm();
   current = v1;
-  pair = await deployPair(replica, { stewardWasm: await buildTarget('steward'), canopyWasm: v1 });
+  stewardWasm = await buildTarget('steward');
+  pair = await deployPair(replica, { stewardWasm, canopyWasm: v1 });
   await pair.canopyActor.set_note('records before any upgrade');
   missing = await missingReplicaFeature();
 });
@@ -105,6 +108,15 @@ describe('steward on the replica', () => {
     await replica.advanceTime(10_000);
     await assertRunning(current, 'state before the unhealthy release');
     assert.equal(await pair.canopyActor.report_count(1n), 1);
+  });
+
+  it('the steward keeps its peer and its records across its own upgrade', async () => {
+    const before = await pair.stewardActor.get_upgrade(1n);
+    // Canopy upgrades the steward with install_chunked_code; the engine call stands in for it here.
+    await replica.installCode(pair.steward, withCustomSection(stewardWasm, 'steward 2'), new Uint8Array(IDL.encode([InitArgsIdl], [{ canopy: pair.canopy }])), 'upgrade');
+    assert.equal(hex(replica.engine.moduleHash(pair.steward)!), hex(sha256(withCustomSection(stewardWasm, 'steward 2'))));
+    assert.equal((await pair.stewardActor.get_config()).canopy.toText(), pair.canopy.toText());
+    assert.deepEqual(await pair.stewardActor.get_upgrade(1n), before);
   });
 
   it('refuses everyone but Canopy, with the reason', async () => {

@@ -334,3 +334,52 @@ test('an upgrade in progress continues after the steward itself restarts (post_u
   assert.equal(phase(after.get(15n)), 'done');
   assert.deepEqual(world.reports.map((r) => r.proposal_id), [15n]);
 });
+
+test('stop or snapshot failing: Canopy is started again, nothing loaded, failed with the reason', async () => {
+  for (const failing of ['stop', 'take_snapshot'] as const) {
+    const { world, steward } = setup();
+    const ports = world.ports();
+    const boom = async () => {
+      world.calls.push(failing);
+      throw { type: 'CallRejected', rejectCode: 5, rejectMessage: `${failing} refused` };
+    };
+    if (failing === 'stop') ports.mgmt.stop = boom;
+    else ports.mgmt.takeSnapshot = boom;
+    const store = new Map<string, Uint8Array>();
+    const s = new Steward({ get: (k) => store.get(k), set: (k, v) => void store.set(k, v) }, ports);
+    s.init({ canopy: CANOPY });
+    s.request(CANOPY, request(20n, world.stage(v2)));
+    await world.run();
+    assert.equal(world.calls.includes('install'), false);
+    assert.equal(world.calls.includes('load_snapshot'), false);
+    assert.equal(world.calls.at(-2), 'start');
+    assert.equal(world.running, true);
+    assert.match((s.get(20n)!.outcome[0] as { failed: { reason: string } }).failed.reason, new RegExp(`${failing} refused`));
+    void steward;
+  }
+});
+
+test('a failing rollback step is retried until it succeeds', async () => {
+  const { world } = setup();
+  const ports = world.ports();
+  let loadFailures = 2;
+  const load = ports.mgmt.loadSnapshot;
+  ports.mgmt.loadSnapshot = async (c, id) => {
+    if (loadFailures-- > 0) {
+      world.calls.push('load_snapshot');
+      throw { type: 'CallRejected', rejectCode: 2, rejectMessage: 'busy' };
+    }
+    return load(c, id);
+  };
+  const store = new Map<string, Uint8Array>();
+  const s = new Steward({ get: (k) => store.get(k), set: (k, v) => void store.set(k, v) }, ports);
+  s.init({ canopy: CANOPY });
+  s.request(CANOPY, request(21n, world.stage({ wasm: new Uint8Array([0, 97, 115, 109, 6]), healthy: false })));
+  await world.run();
+  assert.equal(world.calls.filter((c) => c === 'load_snapshot').length, 3);
+  const v = s.get(21n)!;
+  assert.equal(phase(v), 'done');
+  assert.deepEqual(v.last_error, ['load_canister_snapshot failed: reject 2: busy']);
+  assert.equal(world.state, 'v1-state');
+  assert.equal(world.running, true);
+});
