@@ -274,6 +274,11 @@ export class Steward {
       if (result.outcome && !after.outcome.length) after.outcome = [result.outcome];
       if (result.reported) after.reported = true;
       after.phase = { [result.next]: null };
+      if (result.next === 'done') {
+        // the argument and chunk list are only needed to install; keep the record small
+        after.arg = new Uint8Array();
+        after.chunk_hashes = [];
+      }
       this.save(after);
       if (result.next === 'done') {
         const cfg = this.config();
