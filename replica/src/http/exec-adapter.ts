@@ -11,7 +11,7 @@ function outcome(r: CallResult, instructions?: bigint): ExecOutcome {
     status: 'rejected',
     rejectCode: r.reject.code,
     rejectMessage: r.reject.message,
-    errorCode: defaultErrorCode(r.reject.code, r.reject.message),
+    errorCode: r.reject.errorCode ?? defaultErrorCode(r.reject.code, r.reject.message),
     instructions
   };
 }

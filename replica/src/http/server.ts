@@ -37,17 +37,29 @@ function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array> {
   });
 }
 
-// Browsers call the API from canister origins (<id>.localhost) and dev servers, as they do the IC's.
-const CORS = {
+// CORS as the IC's boundary nodes answer it, so a web app on another origin (a dev server, a canister's
+// <id>.localhost) can call the API with @dfinity/agent: every answer allows any origin and exposes the
+// headers below; a preflight (OPTIONS) is answered 200 with the methods of that endpoint, the request
+// headers browsers and agents send, and a max age of two hours.
+const CORS_ANSWER = {
   'access-control-allow-origin': '*',
-  'access-control-allow-methods': 'GET, POST, HEAD, OPTIONS',
-  'access-control-allow-headers': 'DNT, User-Agent, X-Requested-With, If-Modified-Since, Cache-Control, Content-Type, Range, Cookie, X-Ic-Force-Update',
-  'access-control-expose-headers': 'Accept-Ranges, Content-Length, Content-Range, X-Request-Id, X-Ic-Canister-Id',
+  'access-control-expose-headers': 'Accept-Ranges,Content-Length,Content-Range,X-Request-Id,X-Ic-Canister-Id'
+};
+const CORS_PREFLIGHT = {
+  'access-control-allow-origin': '*',
+  'access-control-allow-headers':
+    'DNT,User-Agent,X-Requested-With,If-None-Match,If-Modified-Since,Cache-Control,Content-Type,Range,Cookie,X-Ic-Canister-Id',
   'access-control-max-age': '7200'
 };
+const STATUS_PATH = '/api/v2/status';
+
+/** the methods an API path accepts: status is read with GET (and HEAD), the other endpoints take POST */
+function apiMethods(path: string): string {
+  return path === STATUS_PATH ? 'HEAD, GET' : 'POST';
+}
 
 function reply(res: ServerResponse, r: HttpReply, cors = false): void {
-  res.writeHead(r.status, { 'content-type': r.contentType, 'content-length': String(r.body.length), ...(cors ? CORS : {}) });
+  res.writeHead(r.status, { 'content-type': r.contentType, 'content-length': String(r.body.length), ...(cors ? CORS_ANSWER : {}) });
   res.end(r.body);
 }
 
@@ -60,11 +72,14 @@ export function createReplicaServer(d: HttpServerDeps): Server {
     const path = url.split('?')[0]!;
     if (path.startsWith('/api/')) {
       if (req.method === 'OPTIONS') {
-        res.writeHead(204, CORS);
+        res.writeHead(200, { ...CORS_PREFLIGHT, 'access-control-allow-methods': apiMethods(path), 'content-length': '0' });
         res.end();
         return;
       }
-      if (req.method === 'GET' && path === '/api/v2/status') return reply(res, d.api.status(), true);
+      if (path === STATUS_PATH) {
+        if (req.method !== 'GET' && req.method !== 'HEAD') return reply(res, textReply(405, `${path} only accepts GET`), true);
+        return reply(res, d.api.status(), true);
+      }
       const m = API_PATH.exec(path);
       if (!m) return reply(res, textReply(404, `Unknown API endpoint ${path}`), true);
       if (req.method !== 'POST') return reply(res, textReply(405, `${path} only accepts POST`), true);
