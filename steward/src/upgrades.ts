@@ -91,7 +91,7 @@ const ROLLBACK_RETRY_SECONDS = 10;
 const MAX_CHUNKS = 100;
 const MAX_ARG_BYTES = 2 * 1024 * 1024;
 
-const InitIdl: IDL.Type = IDL.Record({ canopy: IDL.Text, active: IDL.Opt(IDL.Nat64), token: IDL.Nat64 });
+const StoredConfigIdl: IDL.Type = IDL.Record({ canopy: IDL.Text, active: IDL.Opt(IDL.Nat64), token: IDL.Nat64 });
 type Config = { canopy: string; active: Opt<bigint>; token: bigint };
 
 const phaseOf = (r: UpgradeRecord) => Object.keys(r.phase)[0] as Phase;
@@ -127,11 +127,11 @@ export class Steward {
   private config(): Config {
     const b = this.map.get('config');
     if (!b) throw new StewardError('steward is not initialised');
-    return IDL.decode([InitIdl], b)[0] as unknown as Config;
+    return IDL.decode([StoredConfigIdl], b)[0] as unknown as Config;
   }
 
   private saveConfig(c: Config): void {
-    this.map.set('config', new Uint8Array(IDL.encode([InitIdl], [c])));
+    this.map.set('config', new Uint8Array(IDL.encode([StoredConfigIdl], [c])));
   }
 
   peer(): string {
