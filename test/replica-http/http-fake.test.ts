@@ -217,6 +217,37 @@ test('gateway: GET by ?canisterId and by Host, upgraded POST, 10 MB streamed bod
   assert.equal(res.status, 400);
 });
 
+test('gateway: an upgraded call the canister refuses (inspect_message) runs nothing and answers 502', async () => {
+  const id = FAKE_CANISTER.toText();
+  const before = engine.counter;
+  const res = await fetch(`${replica.url}/refused/x?canisterId=${id}`, { method: 'POST', body: 'payload' });
+  assert.equal(res.status, 502);
+  assert.match(await res.text(), /rejected the message/);
+  assert.equal(engine.counter, before);
+});
+
+test('gateway: its own errors on /xrpc/ paths are XRPC JSON {error, message} with the fitting status', async () => {
+  const id = FAKE_CANISTER.toText();
+  const xrpcError = async (res: Response, status: number, error: string) => {
+    assert.equal(res.status, status);
+    assert.match(res.headers.get('content-type') ?? '', /^application\/json/);
+    const body = (await res.json()) as { error: string; message: string };
+    assert.equal(body.error, error);
+    assert.equal(typeof body.message, 'string');
+    assert.ok(body.message.length > 0);
+  };
+  const big = new Uint8Array(2 * 1024 * 1024 + 1);
+  await xrpcError(await fetch(`${replica.url}/xrpc/com.atproto.repo.uploadBlob?canisterId=${id}`, { method: 'POST', body: big }), 413, 'PayloadTooLarge');
+  await xrpcError(await fetch(`${replica.url}/xrpc/com.atproto.server.describeServer?canisterId=ryjl3-tyaaa-aaaaa-aaaba-cai`), 404, 'NotFound');
+  await xrpcError(await fetch(`${replica.url}/xrpc/com.atproto.server.describeServer?canisterId=not-a-principal`), 400, 'InvalidRequest');
+  await xrpcError(await fetch(`${replica.url}/xrpc/com.atproto.server.describeServer`), 400, 'InvalidRequest');
+  await xrpcError(await fetch(`${replica.url}/xrpc/refused.call?canisterId=${id}`, { method: 'POST', body: '{}' }), 502, 'UpstreamFailure');
+  // other paths keep plain-text errors
+  const res = await fetch(`${replica.url}/upload?canisterId=${id}`, { method: 'POST', body: big });
+  assert.equal(res.status, 413);
+  assert.match(res.headers.get('content-type') ?? '', /^text\/plain/);
+});
+
 test('metrics count calls per method and the log has a line per call', async () => {
   const res = await fetch(`${replica.url}/_/metrics`);
   const text = await res.text();

@@ -97,3 +97,7 @@ export function snapshotId(c: CanisterState, index: number): Uint8Array {
     out.set(c.idBytes, 8);
     return out;
 }
+
+export function snapshotIndex(id: Uint8Array): number {
+    return Number(new DataView(id.buffer, id.byteOffset, 8).getBigUint64(0));
+}

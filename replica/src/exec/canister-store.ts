@@ -3,7 +3,7 @@
 // on start the canisters are read back (the engine then runs their post_upgrade, as after an upgrade).
 import { createHash } from 'node:crypto';
 import { Principal } from '@dfinity/principal';
-import { newCanisterState, type CanisterState, type Snapshot } from './canister-state.ts';
+import { newCanisterState, snapshotIndex, type CanisterState, type Snapshot } from './canister-state.ts';
 import { StateDir, type CanisterWrite, type EngineMeta } from './persistence.ts';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -92,6 +92,9 @@ export class CanisterStore {
         return this.dir.canisterIds().map((idText) => {
             const m = this.dir.loadMeta(idText);
             const wasm = m.module ? this.dir.loadWasm(idText, m.module) : null;
+            const snapshots = this.dir.loadSnapshots(idText);
+            // snapshots are written when taken, the index with the next batch: never reuse the id of one on disk
+            const nextSnapshotIndex = Math.max(m.nextSnapshotIndex ?? 0, ...snapshots.map((s) => snapshotIndex(s.id) + 1));
             const state = newCanisterState(Principal.fromText(idText), {
                 controllers: m.controllers.map((p) => Principal.fromText(p)),
                 cycles: BigInt(m.cycles),
@@ -103,8 +106,8 @@ export class CanisterStore {
                 installArg: new Uint8Array(Buffer.from(m.installArg, 'hex')),
                 createdAtNs: BigInt(m.createdAtNs),
                 chunks: this.dir.loadChunks(idText),
-                snapshots: this.dir.loadSnapshots(idText),
-                nextSnapshotIndex: m.nextSnapshotIndex ?? 0,
+                snapshots,
+                nextSnapshotIndex,
                 ...(m.freezingThreshold ? { freezingThreshold: BigInt(m.freezingThreshold) } : {}),
                 // the module stays recorded even if post_upgrade then fails (the canister answers as empty)
                 wasm,

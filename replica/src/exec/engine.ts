@@ -23,8 +23,8 @@ import { gunzipSync } from 'node:zlib';
 import { Principal } from '@dfinity/principal';
 import { newCanisterState, snapshotId, type CanisterState, type Snapshot } from './canister-state.ts';
 import { CanisterStore } from './canister-store.ts';
-import { EngineError, RejectCode, Trap, type CallResult } from './errors.ts';
-import { handleManagement, managementEffectiveCanisterId, requireController } from './management.ts';
+import { EngineError, RejectCode, Trap, type CallResult, type Reject } from './errors.ts';
+import { handleManagement, managementEffectiveCanisterId, notControllerIngress, refuseManagementIngress } from './management.ts';
 import type { InstallMode, ManagementPort, SnapshotInfo } from './management-port.ts';
 import { MessageLog, metricsText, type EngineMetrics, type MessageMetric } from './metrics.ts';
 import { CanisterRuntime, type ExecContext, type ExecOutcome, type Mode, type OutgoingCall } from './runtime.ts';
@@ -40,7 +40,9 @@ export type { InstallMode } from './management-port.ts';
 export const INSTRUCTION_LIMITS = {
     update: 40_000_000_000n,
     query: 5_000_000_000n,
-    install: 300_000_000_000n
+    install: 300_000_000_000n,
+    /** canister_inspect_message (the IC's limit for message acceptance calls) */
+    inspect: 200_000_000n
 };
 export const DEFAULT_CYCLES = 100_000_000_000_000n;
 const MANAGEMENT = Principal.managementCanister();
@@ -94,6 +96,11 @@ type Message = RequestMessage | ResponseMessage;
 
 function hex(b: Uint8Array): string {
     return Buffer.from(b).toString('hex');
+}
+
+/** calls to a stopping or stopped canister are rejected (IC0509 / IC0508) */
+function notRunning(c: CanisterState): Reject {
+    return { code: RejectCode.CANISTER_ERROR, message: `Canister ${c.id.toText()} is ${c.status}`, errorCode: c.status === 'stopped' ? 'IC0508' : 'IC0509' };
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -240,7 +247,10 @@ export class Engine {
 
     async installCode(id: Principal, wasm: Uint8Array, arg: Uint8Array, mode: InstallMode, sender?: Principal): Promise<void> {
         const c = this.get(id);
-        if (sender) requireController(c, sender, 'install_code');
+        if (sender && !c.controllers.some((p) => p.compareTo(sender) === 'eq')) {
+            const { code, message, errorCode } = notControllerIngress(id, 'install_code');
+            throw new EngineError(code, message, errorCode);
+        }
         const module = await this.compile(wasm);
         this.install(c, wasm, module, arg, mode, sender ?? MANAGEMENT);
         this.pump();
@@ -296,7 +306,6 @@ export class Engine {
         if (mode === 'upgrade' && !c.runtime) {
             throw new EngineError(RejectCode.CANISTER_ERROR, `Canister ${id} is empty; upgrade needs an installed module`, 'IC0537');
         }
-        const raw = wasm[0] === 0x1f && wasm[1] === 0x8b ? new Uint8Array(gunzipSync(wasm)) : wasm;
         const started = performance.now();
         const stable = mode === 'upgrade' ? c.stable : new StableMemory();
         stable.begin();
@@ -338,8 +347,9 @@ export class Engine {
         stable.commit();
         c.runtime = rt;
         c.stable = stable;
-        c.wasm = raw;
-        c.moduleHash = new Uint8Array(createHash('sha256').update(raw).digest());
+        // the module as submitted (gzipped or not): the IC's module_hash is the SHA-256 of these bytes
+        c.wasm = wasm;
+        c.moduleHash = new Uint8Array(createHash('sha256').update(wasm).digest());
         c.version += 1n;
         c.globalTimer = timer;
         c.certifiedData = certified;
@@ -363,7 +373,7 @@ export class Engine {
         const c = this.canisters.get(id.toText());
         if (!c) return { reject: { code: RejectCode.DESTINATION_INVALID, message: `Canister ${id.toText()} not found` } };
         if (!c.runtime) return { reject: { code: RejectCode.CANISTER_ERROR, message: `Canister ${id.toText()} is empty: it has no Wasm module` } };
-        if (c.status !== 'running') return { reject: { code: RejectCode.CANISTER_ERROR, message: `Canister ${id.toText()} is stopped` } };
+        if (c.status !== 'running') return { reject: notRunning(c) };
         const entry = `canister_query ${method}`;
         if (!c.runtime.hasExport(entry)) {
             return { reject: { code: RejectCode.DESTINATION_INVALID, message: `Canister ${id.toText()} has no query method '${method}'` } };
@@ -393,27 +403,45 @@ export class Engine {
         return result;
     }
 
-    update(id: Principal, method: string, arg: Uint8Array, sender: Principal): Promise<CallResult> {
+    /**
+     * The checks an ingress update passes before it is accepted, as the IC makes them before a message enters a
+     * block: for aaaaa-aa the management canister's ingress filter (controllers only, canisters only); for a
+     * canister that exports it, `canister_inspect_message` (mode F, metered, state discarded), which must call
+     * ic0.accept_message. Returns the refusal, or null. Queries and inter-canister calls never pass here.
+     */
+    acceptIngress(id: Principal, method: string, arg: Uint8Array, sender: Principal): Reject | null {
+        if (id.compareTo(MANAGEMENT) === 'eq') return refuseManagementIngress(this.management, method, arg, sender);
+        const c = this.canisters.get(id.toText());
+        if (!c?.runtime?.hasExport('canister_inspect_message')) return null;
+        const started = performance.now();
+        const ctx = this.context(c, 'F', { caller: sender, arg, methodName: method, time: this.now(), limit: this.limits.inspect });
+        const outcome = c.runtime.execute('canister_inspect_message', [], ctx, { discard: true });
+        this.messages.totals.instructions += ctx.instructions;
+        if (!outcome.ok) {
+            this.messages.totals.traps++;
+            this.record('inspect', c, method, ctx.instructions, started, outcome.limitExceeded ? 'limit' : 'trap');
+            return { code: RejectCode.CANISTER_ERROR, message: this.trapText(c, outcome, this.limits.inspect) };
+        }
+        const accepted = ctx.response !== null;
+        this.record('inspect', c, method, ctx.instructions, started, accepted ? 'ok' : 'reject');
+        if (accepted) return null;
+        return { code: RejectCode.CANISTER_REJECT, message: `Canister ${id.toText()} rejected the message`, errorCode: 'IC0406' };
+    }
+
+    /**
+     * An ingress update call: resolves when the call is answered. It first passes acceptIngress (a refusal is
+     * returned as the reject) unless the caller did that already (`accepted`, as the HTTP interface does).
+     */
+    update(id: Principal, method: string, arg: Uint8Array, sender: Principal, opts: { accepted?: boolean } = {}): Promise<CallResult> {
         return new Promise<CallResult>((resolve) => {
             if (this.closed) {
                 resolve({ reject: { code: RejectCode.SYS_TRANSIENT, message: 'replica is shutting down' } });
                 return;
             }
-            const c = this.canisters.get(id.toText());
-            if (c?.runtime?.hasExport('canister_inspect_message')) {
-                const ctx = this.context(c, 'F', { caller: sender, arg, methodName: method, time: this.now(), limit: this.limits.query });
-                const outcome = c.runtime.execute('canister_inspect_message', [], ctx, { discard: true });
-                if (!outcome.ok || !ctx.response) {
-                    resolve({
-                        reject: {
-                            code: RejectCode.CANISTER_REJECT,
-                            message: outcome.ok
-                                ? `Canister ${id.toText()} rejected the message`
-                                : this.trapText(c, outcome, this.limits.query)
-                        }
-                    });
-                    return;
-                }
+            const refused = opts.accepted ? null : this.acceptIngress(id, method, arg, sender);
+            if (refused) {
+                resolve({ reject: refused });
+                return;
             }
             const answer = (r: CallResult) => {
                 this.pendingIngress.delete(answer);
@@ -539,7 +567,7 @@ export class Engine {
             this.deliver(m.origin, { reject: { code, message, errorCode } }, m.cycles);
         if (!c) return reject(RejectCode.DESTINATION_INVALID, `Canister ${id} not found`);
         if (!c.runtime) return reject(RejectCode.CANISTER_ERROR, `Canister ${id} is empty: it has no Wasm module`);
-        if (c.status !== 'running') return reject(RejectCode.CANISTER_ERROR, `Canister ${id} is ${c.status}`, c.status === 'stopped' ? 'IC0508' : 'IC0509');
+        if (c.status !== 'running') return this.deliver(m.origin, { reject: notRunning(c) }, m.cycles);
         let entry = `canister_update ${m.method}`;
         let mode: Mode = 'U';
         if (!c.runtime.hasExport(entry)) {
@@ -969,6 +997,7 @@ export class Engine {
                 c.snapshots.push(snapshot);
                 c.metaDirty = true;
                 this.store?.saveSnapshot(id, snapshot);
+                this.flush(); // the index with it, so no later snapshot reuses the id
                 return snapshotInfo(snapshot);
             },
             snapshotWasm: (id, snapshot) => this.snapshot(this.get(id), snapshot).wasm,

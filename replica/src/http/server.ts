@@ -58,6 +58,28 @@ function apiMethods(path: string): string {
   return path === STATUS_PATH ? 'HEAD, GET' : 'POST';
 }
 
+/** XRPC error names of the reference PDS (@atproto/xrpc ResponseType) for the statuses the replica answers with */
+const XRPC_ERROR_NAMES: Record<number, string> = {
+  400: 'InvalidRequest',
+  404: 'NotFound',
+  405: 'InvalidRequest',
+  413: 'PayloadTooLarge',
+  500: 'InternalServerError',
+  502: 'UpstreamFailure',
+  503: 'NotEnoughResources',
+  504: 'UpstreamTimeout'
+};
+
+/**
+ * The replica's own error for a request: XRPC JSON `{error, message}` when it was for an /xrpc/ path (what
+ * clients of a PDS expect), plain text otherwise.
+ */
+export function errorReply(status: number, message: string, path: string): HttpReply {
+  if (!path.startsWith('/xrpc/')) return textReply(status, message);
+  const error = XRPC_ERROR_NAMES[status] ?? (status < 500 ? 'InvalidRequest' : 'InternalServerError');
+  return { status, contentType: 'application/json; charset=utf-8', body: new TextEncoder().encode(JSON.stringify({ error, message })) };
+}
+
 function reply(res: ServerResponse, r: HttpReply, cors = false): void {
   res.writeHead(r.status, { 'content-type': r.contentType, 'content-length': String(r.body.length), ...(cors ? CORS_ANSWER : {}) });
   res.end(r.body);
@@ -66,10 +88,9 @@ function reply(res: ServerResponse, r: HttpReply, cors = false): void {
 const API_PATH = /^\/api\/(v2|v3)\/(canister|subnet)\/([^/]+)\/(query|call|read_state)$/;
 
 export function createReplicaServer(d: HttpServerDeps): Server {
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+  const handle = async (req: IncomingMessage, res: ServerResponse, path: string): Promise<void> => {
     d.metrics.countHttpRequest();
     const url = req.url ?? '/';
-    const path = url.split('?')[0]!;
     if (path.startsWith('/api/')) {
       if (req.method === 'OPTIONS') {
         res.writeHead(200, { ...CORS_PREFLIGHT, 'access-control-allow-methods': apiMethods(path), 'content-length': '0' });
@@ -94,7 +115,7 @@ export function createReplicaServer(d: HttpServerDeps): Server {
       }
       return reply(
         res,
-        textReply(400, 'Could not find a canister id to forward to: use Host <canister-id>.localhost or ?canisterId=<canister-id>')
+        errorReply(400, 'Could not find a canister id to forward to: use Host <canister-id>.localhost or ?canisterId=<canister-id>', path)
       );
     }
     const body = await readBody(req, MAX_GATEWAY_REQUEST_BODY);
@@ -106,14 +127,15 @@ export function createReplicaServer(d: HttpServerDeps): Server {
   };
 
   return createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => {
+    const path = (req.url ?? '/').split('?')[0]!;
+    handle(req, res, path).catch((err: unknown) => {
       const status = err instanceof GatewayError ? err.status : err instanceof BodyTooLarge ? 413 : 500;
       if (status === 500) d.log(`http error on ${req.method} ${req.url}: ${(err as Error)?.stack ?? String(err)}`);
       if (res.headersSent) {
         res.destroy();
         return;
       }
-      reply(res, textReply(status, (err as Error)?.message ?? String(err)), (req.url ?? '').startsWith('/api/'));
+      reply(res, errorReply(status, (err as Error)?.message ?? String(err), path), path.startsWith('/api/'));
     });
   });
 }
