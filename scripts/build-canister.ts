@@ -20,7 +20,7 @@ export const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 export type Target = 'canopy' | 'steward';
 export const TARGETS: Record<Target, { sources: string[]; did: string }> = {
   canopy: { sources: ['canister/src'], did: 'canister/canopy.did' },
-  // the steward reuses the canister's Candid reply helper
+  // the steward reuses the canister's Candid reply functions (canister/src/ic/reply.ts)
   steward: { sources: ['steward/src', 'canister/src/ic'], did: 'steward/steward.did' },
 };
 
