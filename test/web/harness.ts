@@ -1,20 +1,20 @@
 // The whole local stack plus Debian's Chromium driven by playwright-core (no browser download), for
 // the web app's browser tests. The stack runs on free ports with a throwaway state directory; the
-// founding member is the CLI user of test/stack/user.ts.
+// founding member uses the `canopy` CLI (founder.ts).
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startStack, type RunningStack } from '../../scripts/stack/index.ts';
 import { freePort } from '../../scripts/stack/processes.ts';
-import { cliUser, type CanopyUser } from '../stack/user.ts';
+import { founder as makeFounder, type Founder } from './founder.ts';
 
 /** Debian's chromium package (installed by .ci/run); CHROMIUM_PATH overrides. */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 export interface Harness {
   stack: RunningStack;
-  founder: CanopyUser;
+  founder: Founder;
   browser: Browser;
   /** The app's URL: the Worker's origin, as `npm start` prints it. */
   appUrl: string;
@@ -32,7 +32,7 @@ export async function startHarness(): Promise<Harness> {
     logs.push(`[${source}] ${line}`);
     if (logs.length > 400) logs.splice(0, logs.length - 400);
   };
-  const founder = await cliUser();
+  const founder = await makeFounder();
   let stack: RunningStack | undefined;
   let browser: Browser | undefined;
   try {

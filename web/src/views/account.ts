@@ -4,7 +4,7 @@ import { h, replace } from '../dom.ts';
 import type { App } from '../app.ts';
 import { postView, type PostJson } from '../post-view.ts';
 import { blobUrl, getRecord, listRecords } from '../xrpc.ts';
-import { poll } from './proposals.ts';
+import { poll } from './parts.ts';
 
 type Profile = { displayName?: string; description?: string; avatar?: { ref: { $link: string } }; banner?: { ref: { $link: string } } };
 

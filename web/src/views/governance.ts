@@ -3,11 +3,7 @@ import { isoFromNs, relative, percent, duration } from '../../../cli/src/format.
 import { tag, type DelegateViewC, type RulesC } from '../canister.ts';
 import { h, replace } from '../dom.ts';
 import { allMembers, type App } from '../app.ts';
-import { poll } from './proposals.ts';
-
-const table = (head: string[], rows: (Node | string)[][]) =>
-  h('table', {}, h('thead', {}, h('tr', {}, head.map((c) => h('th', { scope: 'col' }, c)))),
-    h('tbody', {}, rows.map((r) => h('tr', {}, r.map((c) => h('td', {}, c))))));
+import { poll, table } from './parts.ts';
 
 export function membersView(app: App, signal: AbortSignal): HTMLElement {
   const box = h('div', { 'aria-live': 'polite' }, h('p', { class: 'muted' }, 'Loading…'));

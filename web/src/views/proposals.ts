@@ -6,9 +6,8 @@ import { tag, type ProposalView } from '../canister.ts';
 import { h, replace } from '../dom.ts';
 import type { App } from '../app.ts';
 import { postView, type PostJson } from '../post-view.ts';
-import { parseRecordUri } from '../xrpc.ts';
+import { poll, table } from './parts.ts';
 
-export const POLL_MS = 3000;
 const STATUSES = ['open', 'adopted', 'executed', 'rejected', 'expired', 'failed'] as const;
 
 const statusWord = (p: ProposalView): string => tag(p.status);
@@ -77,6 +76,7 @@ export function proposalView(app: App, id: bigint, signal: AbortSignal): HTMLEle
     h('button', { type: 'button', class: `vote v-${v}`, onclick: () => void vote(v) }, v === 'abstain' ? 'Abstain' : `Vote ${v}`));
   const voteBox = h('div', { class: 'vote-box' });
   let lastKey = '';
+  let lastStatus = '';
 
   const vote = async (choice: 'yes' | 'no' | 'abstain') => {
     message.replaceChildren();
@@ -111,6 +111,9 @@ export function proposalView(app: App, id: bigint, signal: AbortSignal): HTMLEle
       return;
     }
     lastKey = key;
+    // A vote's confirmation describes the state it was cast in; drop it once the state moves on.
+    if (lastStatus && lastStatus !== statusWord(p)) message.replaceChildren();
+    lastStatus = statusWord(p);
     const mine = votes.votes.find((v) => v.principal === app.me?.principal);
     replace(head,
       h('h1', {}, `Proposal #${p.id}: ${p.kind.replace(/_/g, ' ')}`),
@@ -123,7 +126,7 @@ export function proposalView(app: App, id: bigint, signal: AbortSignal): HTMLEle
       tallies(p),
       p.failure[0] ? h('p', { class: 'error' }, `Execution failed: ${p.failure[0]}`) : null,
       result ? h('div', { class: 'result' }, h('h2', {}, 'Written'),
-        result.records.map((r) => h('p', {}, h('a', { class: 'mono', href: parseRecordUri(r.uri) ? '#/' : undefined }, r.uri))),
+        result.records.map((r) => h('p', { class: 'mono' }, r.uri)),
         result.rev[0] ? h('p', { class: 'muted small' }, `commit rev ${result.rev[0]}`) : null) : null,
       preview && p.kind === 'post'
         ? h('div', {}, h('h2', {}, statusWord(p) === 'executed' ? 'The post' : 'The post it will write'),
@@ -132,8 +135,7 @@ export function proposalView(app: App, id: bigint, signal: AbortSignal): HTMLEle
       h('details', {}, h('summary', {}, 'The action as proposed'), h('pre', { class: 'json' }, json(p.action))));
     replace(votesBox, h('h2', {}, `Votes (${votes.votes.length})`),
       votes.votes.length === 0 ? h('p', { class: 'muted' }, 'No votes yet.') :
-        h('table', {}, h('thead', {}, h('tr', {}, h('th', {}, 'Member'), h('th', {}, 'Vote'), h('th', {}, 'Power'), h('th', {}, 'When'))),
-          h('tbody', {}, votes.votes.map((v) => h('tr', {}, h('td', { class: 'mono' }, v.principal), h('td', {}, tag(v.vote)), h('td', {}, `${v.power}`), h('td', {}, relative(v.time_ns)))))));
+        table(['Member', 'Vote', 'Power', 'When'], votes.votes.map((v) => [h('span', { class: 'mono' }, v.principal), tag(v.vote), `${v.power}`, relative(v.time_ns)])));
     const open = statusWord(p) === 'open';
     replace(voteBox,
       open
@@ -143,18 +145,4 @@ export function proposalView(app: App, id: bigint, signal: AbortSignal): HTMLEle
   };
   poll(load, signal, (err) => replace(message, h('p', { class: 'error' }, app.explain(err))));
   return h('section', { class: 'proposal' }, head, voteBox, message, body, votesBox);
-}
-
-/** Runs `load` now and every POLL_MS until the view is left; a failing poll is shown, not fatal. */
-export function poll(load: () => Promise<void>, signal: AbortSignal, onError: (err: unknown) => void): void {
-  const run = async () => {
-    if (signal.aborted) return;
-    try {
-      await load();
-    } catch (err) {
-      if (!signal.aborted) onError(err);
-    }
-    if (!signal.aborted) setTimeout(run, POLL_MS);
-  };
-  void run();
 }

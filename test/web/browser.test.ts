@@ -1,0 +1,194 @@
+// The members' web app in headless Chromium (Debian's package, driven by playwright-core) against
+// the whole local stack, as a new member uses it: sign in with the local identity, be voted in by
+// the founding member (CLI), propose a post with an image and alt text, both vote yes, see it
+// executed with its at:// URI and rendered on the account view. Then the refusals a non-member sees.
+// CANOPY_SCREENSHOTS=<dir> saves screenshots of the main views there (docs/ holds the README's).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { AtpAgent } from '@atproto/api';
+import { startHarness, type Harness } from './harness.ts';
+
+const WAIT_MS = 60_000;
+let hs: Harness;
+const shotsDir = process.env.CANOPY_SCREENSHOTS;
+
+async function shot(page: Page, name: string): Promise<void> {
+  if (!shotsDir) return;
+  mkdirSync(shotsDir, { recursive: true });
+  await page.screenshot({ path: join(shotsDir, `${name}.png`), fullPage: true });
+}
+
+/** Network 404s are expected (no profile record yet); anything else on the console is a defect. */
+const realErrors = (errors: string[]) => errors.filter((e) => !/Failed to load resource: .* 404/.test(e));
+
+const ALT = 'A green hill under a wide tree, with the words Co-op picnic';
+
+/** A real PNG, drawn by the browser (a canvas), for the upload. */
+async function drawPng(page: Page, width: number, height: number): Promise<Buffer> {
+  const bytes = await page.evaluate(async ([w, h]) => {
+    const canvas = new OffscreenCanvas(w, h);
+    const g = canvas.getContext('2d')!;
+    const sky = g.createLinearGradient(0, 0, 0, h);
+    sky.addColorStop(0, '#bfe3f5');
+    sky.addColorStop(1, '#f4f9ee');
+    g.fillStyle = sky;
+    g.fillRect(0, 0, w, h);
+    g.fillStyle = '#3f9a5f';
+    g.beginPath();
+    g.ellipse(w / 2, h * 1.05, w * 0.7, h * 0.45, 0, 0, Math.PI * 2);
+    g.fill();
+    g.fillStyle = '#7a4b1d';
+    g.fillRect(w * 0.62, h * 0.3, w * 0.03, h * 0.35);
+    g.fillStyle = '#2f855a';
+    g.beginPath();
+    g.arc(w * 0.635, h * 0.28, h * 0.2, 0, Math.PI * 2);
+    g.fill();
+    g.fillStyle = '#1c2420';
+    g.font = `bold ${Math.round(h / 7)}px sans-serif`;
+    g.fillText('Co-op picnic', w * 0.06, h * 0.22);
+    const blob = await canvas.convertToBlob({ type: 'image/png' });
+    return [...new Uint8Array(await blob.arrayBuffer())];
+  }, [width, height] as const);
+  return Buffer.from(bytes);
+}
+
+async function signIn(page: Page): Promise<string> {
+  await page.goto(hs.appUrl);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  const principal = page.locator('[data-principal]');
+  await principal.waitFor({ timeout: WAIT_MS });
+  await page.getByText('Local identity', { exact: true }).waitFor();
+  return (await principal.textContent())!.trim();
+}
+
+before(async () => {
+  hs = await startHarness();
+}, { timeout: 300_000 });
+
+after(async () => {
+  await hs?.close();
+});
+
+test('a new member signs in, is voted in, proposes a post with an image; it is executed and shown on the account', { timeout: 300_000 }, async (t) => {
+  const { page, errors } = await hs.newPage();
+  try {
+    const principal = await signIn(page);
+    assert.match(principal, /^[a-z0-9]{5}(-[a-z0-9]{1,5})+$/);
+    await page.getByText('This principal is not a member yet').waitFor();
+    await shot(page, 'account-signed-in');
+
+    // The founding member adds the principal the page shows; alone, the founder adopts it at once.
+    const { id: addId } = await hs.founder.canopy(hs.stack, ['propose', 'add-member', principal, '--power', '1']);
+    const voted = await hs.founder.canopy(hs.stack, ['vote', String(addId), 'yes']);
+    assert.equal(voted.status, 'executed');
+
+    // The app notices the membership without a reload (it polls the member list).
+    await page.locator('.role.member').waitFor({ timeout: WAIT_MS });
+
+    await page.getByRole('link', { name: 'New proposal' }).first().click();
+    const text = 'Hello from the browser @canopy.test #canopy https://example.org/co-op';
+    await page.getByLabel('Post text').fill(text);
+    await page.getByLabel('Images').setInputFiles({ name: 'picnic.png', mimeType: 'image/png', buffer: await drawPng(page, 480, 240) });
+    await page.getByText(/^uploaded /).waitFor({ timeout: WAIT_MS });
+    await page.getByLabel('Alt text for image 1').fill(ALT);
+    // The live preview shows the facets and the image with its alt text, before anything is sent.
+    const preview = page.locator('.post.preview');
+    await preview.getByRole('link', { name: '#canopy' }).waitFor();
+    await preview.getByRole('link', { name: 'https://example.org/co-op' }).waitFor();
+    await preview.getByRole('img', { name: ALT }).waitFor();
+    assert.match((await page.locator('.counter').textContent())!, new RegExp(`^${[...new Intl.Segmenter().segment(text)].length} / 300 graphemes`));
+    await shot(page, 'composer');
+
+    await page.getByRole('button', { name: 'Propose' }).click();
+    await page.waitForURL(/#\/proposals\/\d+$/, { timeout: WAIT_MS });
+    const postId = Number(/#\/proposals\/(\d+)$/.exec(page.url())![1]);
+    await page.getByText('open', { exact: true }).waitFor({ timeout: WAIT_MS });
+
+    await page.getByRole('button', { name: 'Vote yes' }).click();
+    await page.getByText('Your vote: yes. The proposal is open.').waitFor({ timeout: WAIT_MS });
+    // Two members of power 1: one yes is not yet a majority of yes+no for sure; the founder's vote decides.
+    assert.equal((await hs.founder.canopy(hs.stack, ['proposal', String(postId)])).status, 'open');
+    await shot(page, 'proposal-open');
+    await hs.founder.canopy(hs.stack, ['vote', String(postId), 'yes']);
+
+    // The open page follows: executed, with the post's at:// URI, without a reload.
+    await page.getByText('executed', { exact: true }).waitFor({ timeout: WAIT_MS });
+    const uri = (await page.locator('.result .mono').first().textContent())!.trim();
+    assert.match(uri, /^at:\/\/did:web:localhost%3A\d+\/app\.bsky\.feed\.post\/[a-z2-7]{13}$/);
+    const executed = await hs.founder.canopy(hs.stack, ['proposal', String(postId)]);
+    assert.equal(executed.result.uri, uri);
+    await shot(page, 'proposal-executed');
+
+    // The record as an independent client reads it: the text, facets and the image with its alt.
+    const agent = new AtpAgent({ service: hs.stack.pdsUrl });
+    const rkey = uri.split('/').pop()!;
+    const rec = await agent.com.atproto.repo.getRecord({ repo: hs.stack.did, collection: 'app.bsky.feed.post', rkey });
+    const value = rec.data.value as { text: string; facets: unknown[]; embed: { images: { alt: string }[] } };
+    assert.equal(value.text, text);
+    assert.equal(value.facets.length, 3);
+    assert.equal(value.embed.images[0]!.alt, ALT);
+
+    // And on the account view, rendered as Bluesky shows it.
+    await page.getByRole('link', { name: 'Account' }).click();
+    const post = page.locator('article.post', { hasText: 'Hello from the browser' });
+    await post.waitFor({ timeout: WAIT_MS });
+    await post.getByRole('link', { name: '#canopy' }).waitFor();
+    await post.getByRole('link', { name: '@canopy.test' }).waitFor();
+    const img = post.getByRole('img', { name: ALT });
+    await img.waitFor();
+    await page.waitForFunction((el) => (el as HTMLImageElement).complete && (el as HTMLImageElement).naturalWidth === 480, await img.elementHandle(), { timeout: WAIT_MS });
+    await post.getByText(uri).waitFor();
+    await shot(page, 'account');
+
+    for (const [view, name] of [['#/proposals', 'proposals'], ['#/members', 'members'], ['#/delegates', 'delegates'], ['#/audit', 'audit'], ['#/health', 'health']] as const) {
+      await page.goto(`${hs.appUrl}${view}`);
+      await page.locator('main table, main .proposal-list li a, main dl.facts').first().waitFor({ timeout: WAIT_MS });
+      await shot(page, name);
+    }
+    assert.deepEqual(realErrors(errors), []);
+  } catch (err) {
+    t.diagnostic(hs.logs.slice(-40).join('\n'));
+    throw err;
+  } finally {
+    await page.context().close();
+  }
+});
+
+test('a non-member sees the canister refuse proposals, uploads and votes', { timeout: 180_000 }, async () => {
+  const { page, errors } = await hs.newPage();
+  try {
+    const principal = await signIn(page);
+    await page.locator('.role.outsider').waitFor();
+    await page.getByText('This principal is not a member yet').waitFor();
+
+    // An open proposal by the founder (two members now: it stays open).
+    const { id } = await hs.founder.canopy(hs.stack, ['propose', 'post', '--text', 'Open for votes']);
+
+    await page.goto(`${hs.appUrl}#/new`);
+    await page.getByText('You are not a member: the canister will refuse proposals').waitFor();
+    await page.getByLabel('Post text').fill('Let me in');
+    await page.getByRole('button', { name: 'Propose' }).click();
+    await page.getByRole('alert').filter({ hasText: `Proposal refused: ${principal} is not a member; only members can propose` }).waitFor({ timeout: WAIT_MS });
+
+    await page.getByLabel('Images').setInputFiles({ name: 'x.png', mimeType: 'image/png', buffer: await drawPng(page, 100, 100) });
+    await page.getByText(`upload refused: ${principal} is neither a member nor a delegate; blob uploads are refused`).waitFor({ timeout: WAIT_MS });
+    await shot(page, 'non-member-refused');
+
+    await page.goto(`${hs.appUrl}#/proposals/${id}`);
+    await page.getByText('open', { exact: true }).waitFor({ timeout: WAIT_MS });
+    await page.getByRole('button', { name: 'Vote no' }).click();
+    await page.getByRole('alert').filter({ hasText: `Vote refused: ${principal} was not a member when proposal ${id} was created, so cannot vote on it` }).waitFor({ timeout: WAIT_MS });
+
+    // Nothing changed: no vote counted, no proposal made by this principal.
+    const p = await hs.founder.canopy(hs.stack, ['proposal', String(id)]);
+    assert.equal(p.status, 'open');
+    const list = await hs.founder.canopy(hs.stack, ['proposals']);
+    assert.ok(!JSON.stringify(list).includes(principal));
+    assert.deepEqual(realErrors(errors), []);
+  } finally {
+    await page.context().close();
+  }
+});
