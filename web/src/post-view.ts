@@ -3,7 +3,7 @@
 import { h, type Child } from './dom.ts';
 import { blobUrl, getRecord, parseRecordUri } from './xrpc.ts';
 
-type Facet = { index: { byteStart: number; byteEnd: number }; features: { $type: string; uri?: string; did?: string; tag?: string }[] };
+export type Facet = { index: { byteStart: number; byteEnd: number }; features: { $type: string; uri?: string; did?: string; tag?: string }[] };
 type BlobJson = { ref: { $link: string }; mimeType: string; size: number };
 type ImageJson = { image: BlobJson; alt: string; aspectRatio?: { width: number; height: number } };
 type StrongRef = { uri: string; cid: string };
@@ -28,30 +28,36 @@ export function bskyLink(uriOrDid: string): string {
   return `https://bsky.app/profile/${r ? r.repo : uriOrDid}`;
 }
 
-/** The text split at facet boundaries (UTF-8 byte offsets), each facet rendered as a link. */
-export function richText(text: string, facets: Facet[] = []): Child[] {
+export type Segment = { text: string; feature?: 'link' | 'mention' | 'tag'; href?: string };
+
+/** The text split at facet boundaries (UTF-8 byte offsets); overlapping or out-of-range facets stay plain text. */
+export function segments(text: string, facets: Facet[] = []): Segment[] {
   const bytes = encoder.encode(text);
-  const out: Child[] = [];
+  const out: Segment[] = [];
   let at = 0;
   const sorted = [...facets].sort((a, b) => a.index.byteStart - b.index.byteStart);
   for (const f of sorted) {
     const { byteStart, byteEnd } = f.index;
-    if (byteStart < at || byteEnd > bytes.length || byteEnd <= byteStart) continue; // overlapping or out of range: plain text
-    if (byteStart > at) out.push(decoder.decode(bytes.subarray(at, byteStart)));
+    if (byteStart < at || byteEnd > bytes.length || byteEnd <= byteStart) continue;
+    if (byteStart > at) out.push({ text: decoder.decode(bytes.subarray(at, byteStart)) });
     const label = decoder.decode(bytes.subarray(byteStart, byteEnd));
     const feature = f.features[0];
+    const kind = feature?.$type.split('#')[1];
     const href =
-      feature?.$type === 'app.bsky.richtext.facet#link' ? feature.uri
-      : feature?.$type === 'app.bsky.richtext.facet#mention' ? bskyLink(feature.did ?? '')
-      : feature?.$type === 'app.bsky.richtext.facet#tag' ? `https://bsky.app/hashtag/${encodeURIComponent(feature.tag ?? '')}`
+      kind === 'link' ? feature!.uri
+      : kind === 'mention' ? bskyLink(feature!.did ?? '')
+      : kind === 'tag' ? `https://bsky.app/hashtag/${encodeURIComponent(feature!.tag ?? '')}`
       : undefined;
-    const kind = feature?.$type.split('#')[1] ?? 'facet';
-    out.push(href && /^https?:\/\//.test(href) ? h('a', { href, class: `facet ${kind}`, rel: 'noopener noreferrer', target: '_blank' }, label) : label);
+    out.push(href && /^https?:\/\//.test(href) ? { text: label, feature: kind as Segment['feature'], href } : { text: label });
     at = byteEnd;
   }
-  if (at < bytes.length) out.push(decoder.decode(bytes.subarray(at)));
+  if (at < bytes.length) out.push({ text: decoder.decode(bytes.subarray(at)) });
   return out;
 }
+
+/** Segments as DOM: facets become links (only http(s) targets). */
+export const richText = (text: string, facets: Facet[] = []): Child[] =>
+  segments(text, facets).map((s) => (s.href ? h('a', { href: s.href, class: `facet ${s.feature}`, rel: 'noopener noreferrer', target: '_blank' }, s.text) : s.text));
 
 function images(did: string, list: ImageJson[], localUrl?: (cid: string) => string | undefined): HTMLElement {
   return h('div', { class: `images n${list.length}` },
@@ -59,8 +65,12 @@ function images(did: string, list: ImageJson[], localUrl?: (cid: string) => stri
       const cid = img.image.ref.$link;
       const src = localUrl?.(cid) ?? blobUrl(did, cid);
       const ratio = img.aspectRatio ? `${img.aspectRatio.width} / ${img.aspectRatio.height}` : undefined;
+      const el = h('img', { src, alt: img.alt, loading: 'lazy', ...(ratio ? { style: `aspect-ratio: ${ratio}` } : {}) });
+      // A blob no record references yet (an open proposal's image) is not served by getBlob.
+      el.addEventListener('error', () => el.replaceWith(h('div', { class: 'img-pending', role: 'img', 'aria-label': img.alt || 'image' },
+        'Image ', h('span', { class: 'mono small' }, cid.slice(0, 12) + '…'), ' — served once the post is written')), { once: true });
       return h('figure', {},
-        h('img', { src, alt: img.alt, loading: 'lazy', ...(ratio ? { style: `aspect-ratio: ${ratio}` } : {}) }),
+        el,
         img.alt ? h('figcaption', { class: 'alt' }, h('span', { class: 'badge' }, 'ALT'), ' ', img.alt) : null);
     }));
 }
