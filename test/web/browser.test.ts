@@ -2,7 +2,7 @@
 // the whole local stack, as a new member uses it: sign in with the local identity, be voted in by
 // the founding member (CLI), propose a post with an image and alt text, both vote yes, see it
 // executed with its at:// URI and rendered on the account view. Then the refusals a non-member sees.
-// CANOPY_SCREENSHOTS=<dir> saves screenshots of the main views there (docs/ holds the README's).
+// CANOPY_SCREENSHOTS=docs saves the README's screenshots of the main views (docs/web-*.png).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
@@ -13,12 +13,15 @@ import { startHarness, type Harness } from './harness.ts';
 
 const WAIT_MS = 60_000;
 let hs: Harness;
+/** The member of the first test, kept signed in for the delegate test. */
+let member: { page: Page; principal: string } | undefined;
 const shotsDir = process.env.CANOPY_SCREENSHOTS;
 
 async function shot(page: Page, name: string): Promise<void> {
   if (!shotsDir) return;
+  await page.mouse.move(1, 899); // no hover highlight in the picture
   mkdirSync(shotsDir, { recursive: true });
-  await page.screenshot({ path: join(shotsDir, `${name}.png`), fullPage: true });
+  await page.screenshot({ path: join(shotsDir, `web-${name}.png`), fullPage: true });
 }
 
 /** Network 404s are expected (no profile record yet); anything else on the console is a defect. */
@@ -69,6 +72,7 @@ before(async () => {
 }, { timeout: 300_000 });
 
 after(async () => {
+  await member?.page.context().close();
   await hs?.close();
 });
 
@@ -78,8 +82,7 @@ test('a new member signs in, is voted in, proposes a post with an image; it is e
     const principal = await signIn(page);
     assert.match(principal, /^[a-z0-9]{5}(-[a-z0-9]{1,5})+$/);
     await page.getByText('This principal is not a member yet').waitFor();
-    await shot(page, 'account-signed-in');
-
+    
     // The founding member adds the principal the page shows; alone, the founder adopts it at once.
     const { id: addId } = await hs.founder.canopy(hs.stack, ['propose', 'add-member', principal, '--power', '1']);
     const voted = await hs.founder.canopy(hs.stack, ['vote', String(addId), 'yes']);
@@ -111,7 +114,7 @@ test('a new member signs in, is voted in, proposes a post with an image; it is e
     await page.getByText('Your vote: yes. The proposal is open.').waitFor({ timeout: WAIT_MS });
     // Two members of power 1: one yes is not yet a majority of yes+no for sure; the founder's vote decides.
     assert.equal((await hs.founder.canopy(hs.stack, ['proposal', String(postId)])).status, 'open');
-    await shot(page, 'proposal-open');
+    await shot(page, 'proposal');
     await hs.founder.canopy(hs.stack, ['vote', String(postId), 'yes']);
 
     // The open page follows: executed, with the post's at:// URI, without a reload.
@@ -120,8 +123,7 @@ test('a new member signs in, is voted in, proposes a post with an image; it is e
     assert.match(uri, /^at:\/\/did:web:localhost%3A\d+\/app\.bsky\.feed\.post\/[a-z2-7]{13}$/);
     const executed = await hs.founder.canopy(hs.stack, ['proposal', String(postId)]);
     assert.equal(executed.result.uri, uri);
-    await shot(page, 'proposal-executed');
-
+    
     // The record as an independent client reads it: the text, facets and the image with its alt.
     const agent = new AtpAgent({ service: hs.stack.pdsUrl });
     const rkey = uri.split('/').pop()!;
@@ -143,18 +145,59 @@ test('a new member signs in, is voted in, proposes a post with an image; it is e
     await post.getByText(uri).waitFor();
     await shot(page, 'account');
 
-    for (const [view, name] of [['#/proposals', 'proposals'], ['#/members', 'members'], ['#/delegates', 'delegates'], ['#/audit', 'audit'], ['#/health', 'health']] as const) {
+    for (const [view, name] of [['#/proposals', 'proposals'], ['#/members', 'members'], ['#/audit', 'audit'], ['#/health', 'health']] as const) {
       await page.goto(`${hs.appUrl}${view}`);
       await page.locator('main table, main .proposal-list li a, main dl.facts').first().waitFor({ timeout: WAIT_MS });
-      await shot(page, name);
+      if (name === 'health') await shot(page, name);
     }
     assert.deepEqual(realErrors(errors), []);
+    member = { page, principal };
   } catch (err) {
     t.diagnostic(hs.logs.slice(-40).join('\n'));
-    throw err;
-  } finally {
     await page.context().close();
+    throw err;
   }
+});
+
+test('once granted a delegation by vote, the member posts directly from the composer, within its budget', { timeout: 180_000 }, async () => {
+  assert.ok(member, 'the first test left a signed-in member');
+  const { page, principal } = member;
+  const { id } = await hs.founder.canopy(hs.stack, ['propose', 'grant-delegate', principal, '--collection', 'app.bsky.feed.post', '--per-day', '5']);
+  await hs.founder.canopy(hs.stack, ['vote', String(id), 'yes']);
+  await page.goto(`${hs.appUrl}#/proposals/${id}`);
+  await page.getByRole('button', { name: 'Vote yes' }).click();
+  await page.getByText('executed', { exact: true }).waitFor({ timeout: WAIT_MS });
+  await page.locator('.role.member', { hasText: 'delegate' }).waitFor({ timeout: WAIT_MS });
+
+  await page.getByRole('link', { name: 'Delegates' }).click();
+  const row = page.locator('tr', { hasText: principal });
+  await row.getByText('0 / 5').waitFor({ timeout: WAIT_MS });
+
+  await page.getByRole('link', { name: 'New proposal' }).first().click();
+  const text = 'Written directly by a delegate #canopy';
+  await page.getByLabel('Post text').fill(text);
+  await page.getByRole('button', { name: 'Post directly (delegate)' }).click();
+  const posted = page.getByRole('alert').filter({ hasText: 'Posted: at://' });
+  await posted.waitFor({ timeout: WAIT_MS });
+  const uri = /at:\/\/\S+/.exec((await posted.textContent())!)![0];
+
+  const agent = new AtpAgent({ service: hs.stack.pdsUrl });
+  const rec = await agent.com.atproto.repo.getRecord({ repo: hs.stack.did, collection: 'app.bsky.feed.post', rkey: uri.split('/').pop()! });
+  assert.equal((rec.data.value as { text: string }).text, text);
+
+  await page.getByRole('link', { name: 'Delegates' }).click();
+  await page.locator('tr', { hasText: principal }).getByText('1 / 5').waitFor({ timeout: WAIT_MS });
+  await shot(page, 'delegates');
+  await page.getByRole('link', { name: 'Account' }).click();
+  await page.locator('article.post', { hasText: text }).waitFor({ timeout: WAIT_MS });
+
+  // On a phone: the same account view in one column, nothing wider than the screen.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.getByRole('link', { name: 'Proposals' }).click();
+  await page.locator('.proposal-card').first().waitFor();
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `the page is ${overflow}px wider than a phone screen`);
+  await shot(page, 'phone');
 });
 
 test('a non-member sees the canister refuse proposals, uploads and votes', { timeout: 180_000 }, async () => {
@@ -175,7 +218,7 @@ test('a non-member sees the canister refuse proposals, uploads and votes', { tim
 
     await page.getByLabel('Images').setInputFiles({ name: 'x.png', mimeType: 'image/png', buffer: await drawPng(page, 100, 100) });
     await page.getByText(`upload refused: ${principal} is neither a member nor a delegate; blob uploads are refused`).waitFor({ timeout: WAIT_MS });
-    await shot(page, 'non-member-refused');
+    await shot(page, 'non-member');
 
     await page.goto(`${hs.appUrl}#/proposals/${id}`);
     await page.getByText('open', { exact: true }).waitFor({ timeout: WAIT_MS });
