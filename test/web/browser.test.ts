@@ -111,7 +111,12 @@ test('a new member signs in, is voted in, proposes a post with an image; it is e
     await page.getByText('open', { exact: true }).waitFor({ timeout: WAIT_MS });
 
     await page.getByRole('button', { name: 'Vote yes' }).click();
-    await page.getByText('Your vote: yes. The proposal is open.').waitFor({ timeout: WAIT_MS });
+    await page.getByText('You voted yes; you can change your vote while the proposal is open.').waitFor({ timeout: WAIT_MS });
+    // A vote can change while the proposal is open.
+    await page.getByRole('button', { name: 'Abstain' }).click();
+    await page.getByText('You voted abstain; you can change your vote while the proposal is open.').waitFor({ timeout: WAIT_MS });
+    await page.getByRole('button', { name: 'Vote yes' }).click();
+    await page.getByText('You voted yes; you can change your vote while the proposal is open.').waitFor({ timeout: WAIT_MS });
     // Two members of power 1: one yes is not yet a majority of yes+no for sure; the founder's vote decides.
     assert.equal((await hs.founder.canopy(hs.stack, ['proposal', String(postId)])).status, 'open');
     await shot(page, 'proposal');

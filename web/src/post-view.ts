@@ -68,7 +68,7 @@ function images(did: string, list: ImageJson[], localUrl?: (cid: string) => stri
       const el = h('img', { src, alt: img.alt, loading: 'lazy', ...(ratio ? { style: `aspect-ratio: ${ratio}` } : {}) });
       // A blob no record references yet (an open proposal's image) is not served by getBlob.
       el.addEventListener('error', () => el.replaceWith(h('div', { class: 'img-pending', role: 'img', 'aria-label': img.alt || 'image' },
-        'Image ', h('span', { class: 'mono small' }, cid.slice(0, 12) + '…'), ' — served once the post is written')), { once: true });
+        h('span', {}, 'Image ', h('span', { class: 'mono small' }, cid.slice(0, 12) + '…'), ' — served once the post is written'))), { once: true });
       return h('figure', {},
         el,
         img.alt ? h('figcaption', { class: 'alt' }, h('span', { class: 'badge' }, 'ALT'), ' ', img.alt) : null);

@@ -293,6 +293,7 @@ function imagePicker(app: App, uploaded: Map<string, Uploaded>, label: string, c
       cid = up.cid;
       status.textContent = `uploaded ${bytes(up.size)}`;
     } catch (err) {
+      status.className = 'error';
       status.textContent = `upload refused: ${app.explain(err)}`;
     }
     changed();
@@ -373,6 +374,8 @@ function postForm(app: App, uploaded: Map<string, Uploaded>, changed: () => void
         draft.cid = up.cid;
         status.textContent = `uploaded ${bytes(up.size)}`;
       } catch (err) {
+        progress.hidden = true;
+        status.className = 'error';
         status.textContent = `upload refused: ${app.explain(err)}`;
       }
       changed();

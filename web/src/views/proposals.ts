@@ -83,8 +83,7 @@ export function proposalView(app: App, id: bigint, signal: AbortSignal): HTMLEle
     for (const b of buttons) b.disabled = true;
     try {
       const actor = await app.session.actor();
-      const p = (await actor.vote({ id, vote: { [choice]: null } })) as ProposalView;
-      replace(message, h('p', { class: 'ok' }, `Your vote: ${choice}. The proposal is ${statusWord(p)}.`));
+      await actor.vote({ id, vote: { [choice]: null } });
       await load();
     } catch (err) {
       replace(message, h('p', { class: 'error' }, `Vote refused: ${app.explain(err)}`));
@@ -111,7 +110,7 @@ export function proposalView(app: App, id: bigint, signal: AbortSignal): HTMLEle
       return;
     }
     lastKey = key;
-    // A vote's confirmation describes the state it was cast in; drop it once the state moves on.
+    // A refusal describes the state it happened in; drop it once the state moves on.
     if (lastStatus && lastStatus !== statusWord(p)) message.replaceChildren();
     lastStatus = statusWord(p);
     const mine = votes.votes.find((v) => v.principal === app.me?.principal);
@@ -140,7 +139,7 @@ export function proposalView(app: App, id: bigint, signal: AbortSignal): HTMLEle
     replace(voteBox,
       open
         ? [h('div', { class: 'actions' }, buttons),
-           h('p', { class: 'muted small' }, !app.me ? 'Sign in to vote.' : mine ? `You voted ${tag(mine.vote)}; you can change your vote while the proposal is open.` : 'You have not voted.')]
+           h('p', { class: 'muted small', role: 'status' }, !app.me ? 'Sign in to vote.' : mine ? `You voted ${tag(mine.vote)}; you can change your vote while the proposal is open.` : 'You have not voted.')]
         : h('p', { class: 'muted' }, `Voting is closed: ${statusWord(p)}.`));
   };
   poll(load, signal, (err) => replace(message, h('p', { class: 'error' }, app.explain(err))));
