@@ -2,20 +2,35 @@
 // ES module. Plain JavaScript so it runs under any Node (wrangler's [build] step runs it before
 // `wrangler dev` and `wrangler deploy`); esbuild compiles the TypeScript it imports.
 import { build } from 'esbuild';
-import { cpSync, mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 export const WEB_DIST = here('./dist');
 
+/**
+ * Writes a file only when its bytes differ. A running `wrangler dev` watches its assets directory
+ * and reloads (dropping WebSockets) on any write, and several may build at once (parallel tests):
+ * an identical rebuild must not touch anything, and a changed file appears whole (rename).
+ */
+function writeIfChanged(path, bytes) {
+  try {
+    if (Buffer.compare(readFileSync(path), Buffer.from(bytes)) === 0) return;
+  } catch {
+    // not there yet
+  }
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, bytes);
+  renameSync(tmp, path);
+}
+
 export async function buildWeb({ minify = true } = {}) {
-  // Files are overwritten in place, never removed first: several `wrangler dev` may build at once
-  // (parallel test files) while another already serves the directory.
   mkdirSync(WEB_DIST, { recursive: true });
-  cpSync(here('./public'), WEB_DIST, { recursive: true });
+  for (const name of readdirSync(here('./public'))) writeIfChanged(join(WEB_DIST, name), readFileSync(here(`./public/${name}`)));
   const result = await build({
     entryPoints: [here('./src/main.ts')],
-    outfile: `${WEB_DIST}/app.js`,
+    outfile: join(WEB_DIST, 'app.js'),
     bundle: true,
     format: 'esm',
     platform: 'browser',
@@ -23,12 +38,14 @@ export async function buildWeb({ minify = true } = {}) {
     minify,
     sourcemap: false,
     metafile: true,
+    write: false,
     legalComments: 'none',
     logLevel: 'warning',
     // Libraries that probe for Node's globals find none in a browser.
     define: { global: 'globalThis' },
   });
-  return { dir: WEB_DIST, bytes: Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0), metafile: result.metafile };
+  for (const file of result.outputFiles) writeIfChanged(file.path, file.contents);
+  return { dir: WEB_DIST, bytes: result.outputFiles.reduce((n, f) => n + f.contents.length, 0), metafile: result.metafile };
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -14,7 +14,7 @@ import { startHarness, type Harness } from './harness.ts';
 const WAIT_MS = 60_000;
 let hs: Harness;
 /** The member of the first test, kept signed in for the delegate test. */
-let member: { page: Page; principal: string } | undefined;
+let member: { page: Page; principal: string; postUri: string } | undefined;
 const shotsDir = process.env.CANOPY_SCREENSHOTS;
 
 async function shot(page: Page, name: string): Promise<void> {
@@ -156,7 +156,7 @@ test('a new member signs in, is voted in, proposes a post with an image; it is e
       if (name === 'health') await shot(page, name);
     }
     assert.deepEqual(realErrors(errors), []);
-    member = { page, principal };
+    member = { page, principal, postUri: uri };
   } catch (err) {
     t.diagnostic(hs.logs.slice(-40).join('\n'));
     await page.context().close();
@@ -166,7 +166,7 @@ test('a new member signs in, is voted in, proposes a post with an image; it is e
 
 test('once granted a delegation by vote, the member posts directly from the composer, within its budget', { timeout: 180_000 }, async () => {
   assert.ok(member, 'the first test left a signed-in member');
-  const { page, principal } = member;
+  const { page, principal, postUri } = member;
   const { id } = await hs.founder.canopy(hs.stack, ['propose', 'grant-delegate', principal, '--collection', 'app.bsky.feed.post', '--per-day', '5']);
   await hs.founder.canopy(hs.stack, ['vote', String(id), 'yes']);
   await page.goto(`${hs.appUrl}#/proposals/${id}`);
@@ -181,6 +181,15 @@ test('once granted a delegation by vote, the member posts directly from the comp
   await page.getByRole('link', { name: 'New proposal' }).first().click();
   const text = 'Written directly by a delegate #canopy';
   await page.getByLabel('Post text').fill(text);
+  // A reply to the first post (as its bsky.app link) that also quotes it (as its at:// URI).
+  await page.getByText('Reply, quote, languages, mentions').click();
+  const [, did, , rkey] = /^at:\/\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(postUri)!;
+  await page.getByLabel('Reply to').fill(`https://bsky.app/profile/${did}/post/${rkey}`);
+  await page.getByLabel('Quote').fill(postUri);
+  await page.getByLabel('Languages').focus(); // change events resolve both references
+  const preview = page.locator('.post.preview');
+  await preview.getByText(`Reply to ${postUri}`).waitFor({ timeout: WAIT_MS });
+  await preview.locator('.quote').getByText('Hello from the browser').waitFor({ timeout: WAIT_MS });
   await page.getByRole('button', { name: 'Post directly (delegate)' }).click();
   const posted = page.getByRole('alert').filter({ hasText: 'Posted: at://' });
   await posted.waitFor({ timeout: WAIT_MS });
@@ -188,13 +197,21 @@ test('once granted a delegation by vote, the member posts directly from the comp
 
   const agent = new AtpAgent({ service: hs.stack.pdsUrl });
   const rec = await agent.com.atproto.repo.getRecord({ repo: hs.stack.did, collection: 'app.bsky.feed.post', rkey: uri.split('/').pop()! });
-  assert.equal((rec.data.value as { text: string }).text, text);
+  const value = rec.data.value as { text: string; reply: { root: { uri: string }; parent: { uri: string; cid: string } }; embed: { $type: string; record: { uri: string } } };
+  assert.equal(value.text, text);
+  assert.equal(value.reply.parent.uri, postUri);
+  assert.equal(value.reply.root.uri, postUri);
+  assert.equal(value.embed.$type, 'app.bsky.embed.record');
+  assert.equal(value.embed.record.uri, postUri);
 
   await page.getByRole('link', { name: 'Delegates' }).click();
   await page.locator('tr', { hasText: principal }).getByText('1 / 5').waitFor({ timeout: WAIT_MS });
   await shot(page, 'delegates');
   await page.getByRole('link', { name: 'Account' }).click();
-  await page.locator('article.post', { hasText: text }).waitFor({ timeout: WAIT_MS });
+  const shown = page.locator('article.post', { hasText: text });
+  await shown.waitFor({ timeout: WAIT_MS });
+  await shown.getByText(`Reply to ${postUri}`).waitFor();
+  await shown.locator('.quote').getByText('Hello from the browser').waitFor({ timeout: WAIT_MS });
 
   // On a phone: the same account view in one column, nothing wider than the screen.
   await page.setViewportSize({ width: 390, height: 844 });

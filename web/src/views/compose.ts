@@ -287,6 +287,7 @@ function imagePicker(app: App, uploaded: Map<string, Uploaded>, label: string, c
   file.addEventListener('change', async () => {
     const f = file.files?.[0];
     if (!f) return;
+    status.className = 'muted';
     try {
       const up = await uploadBlob(await app.session.actor(), f, (d, t) => (status.textContent = `uploading ${bytes(d)} / ${bytes(t)}`));
       uploaded.set(up.cid, up);
