@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { AtpAgent } from '@atproto/api';
 import { startHarness, type Harness } from './harness.ts';
+import { PROPOSAL_KINDS } from '../../canister/src/governance/types.ts';
 
 const WAIT_MS = 60_000;
 let hs: Harness;
@@ -246,6 +247,26 @@ test('a non-member sees the canister refuse proposals, uploads and votes', { tim
     await page.getByText('open', { exact: true }).waitFor({ timeout: WAIT_MS });
     await page.getByRole('button', { name: 'Vote no' }).click();
     await page.getByRole('alert').filter({ hasText: `Vote refused: ${principal} was not a member when proposal ${id} was created, so cannot vote on it` }).waitFor({ timeout: WAIT_MS });
+
+    // Every kind the CLI proposes has a form; a draft the canister would refuse is refused before sending.
+    await page.goto(`${hs.appUrl}#/new`);
+    const kinds = await page.getByLabel('Kind').locator('option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+    assert.deepEqual(kinds.sort(), [...PROPOSAL_KINDS].sort());
+    for (const kind of kinds) {
+      await page.getByLabel('Kind').selectOption(kind);
+      const controls = page.locator('.kind-form').locator('input, textarea, select');
+      assert.ok((await controls.count()) > 0, `${kind} has a form`);
+      for (const control of await controls.all()) {
+        const id = await control.getAttribute('id');
+        const labelled = (await control.getAttribute('aria-label')) || (id && (await page.locator(`label[for="${id}"]`).count()) > 0) ||
+          (await control.evaluate((el) => el.closest('label') !== null));
+        assert.ok(labelled, `every control of the ${kind} form has a label`);
+      }
+    }
+    await page.getByLabel('Kind').selectOption('add_member');
+    await page.getByLabel('Principal', { exact: true }).fill('not-a-principal');
+    await page.getByRole('button', { name: 'Propose' }).click();
+    await page.getByRole('alert').filter({ hasText: 'Not sent: principal is not a principal: "not-a-principal"' }).waitFor();
 
     // Nothing changed: no vote counted, no proposal made by this principal.
     const p = await hs.founder.canopy(hs.stack, ['proposal', String(id)]);
