@@ -3,29 +3,31 @@ import { isoFromNs, relative, percent, duration } from '../../../cli/src/format.
 import { tag, type DelegateViewC, type RulesC } from '../canister.ts';
 import { h, replace } from '../dom.ts';
 import { allMembers, type App } from '../app.ts';
-import { poll, table } from './parts.ts';
+import { poll, showWhenChanged, table } from './parts.ts';
 
 export function membersView(app: App, signal: AbortSignal): HTMLElement {
   const box = h('div', { 'aria-live': 'polite' }, h('p', { class: 'muted' }, 'Loading…'));
+  const show = showWhenChanged(box);
   poll(async () => {
     const actor = await app.session.actor();
     const [members, rules] = await Promise.all([allMembers(actor), actor.get_rules() as Promise<RulesC>]);
     const total = members.reduce((s, m) => s + m.power, 0n);
-    replace(box,
+    show([members, rules, app.me?.principal], () => [
       h('p', {}, `${members.length} members, ${total} voting power in all. Rules: voting period ${duration(rules.voting_period_ns)}, quorum ${percent(rules.quorum_bps)}, threshold ${percent(rules.threshold_bps)}.`),
       table(['Member', 'Voting power', 'Share', 'Member since'], members.map((m) => [
         h('span', { class: 'mono' }, m.principal, m.principal === app.me?.principal ? h('span', { class: 'you' }, ' (you)') : null),
-        `${m.power}`, total ? `${((Number(m.power) * 100) / Number(total)).toFixed(1)}%` : '', isoFromNs(m.since_ns).slice(0, 10)])));
+        `${m.power}`, total ? `${((Number(m.power) * 100) / Number(total)).toFixed(1)}%` : '', isoFromNs(m.since_ns).slice(0, 10)]))]);
   }, signal, (err) => replace(box, h('p', { class: 'error', role: 'alert' }, app.explain(err))));
   return h('section', {}, h('div', { class: 'row' }, h('h1', {}, 'Members'), h('a', { class: 'button', href: '#/new?kind=add_member' }, 'Propose a member')), box);
 }
 
 export function delegatesView(app: App, signal: AbortSignal): HTMLElement {
   const box = h('div', { 'aria-live': 'polite' }, h('p', { class: 'muted' }, 'Loading…'));
+  const show = showWhenChanged(box);
   poll(async () => {
     const actor = await app.session.actor();
     const list = (await actor.list_delegates()) as DelegateViewC[];
-    replace(box, list.length === 0 ? h('p', { class: 'muted' }, 'No delegates: every write goes through a vote.') :
+    show([list, app.me?.principal], () => list.length === 0 ? h('p', { class: 'muted' }, 'No delegates: every write goes through a vote.') :
       table(['Delegate', 'May', 'In', 'Today', 'Expires', 'Granted by'], list.map((d) => [
         h('span', { class: 'mono' }, d.principal, d.principal === app.me?.principal ? h('span', { class: 'you' }, ' (you)') : null),
         d.scope.actions.map((a) => tag(a)).join(', '),
@@ -40,12 +42,13 @@ export function delegatesView(app: App, signal: AbortSignal): HTMLElement {
 
 export function auditView(app: App, signal: AbortSignal): HTMLElement {
   const box = h('div', { 'aria-live': 'polite' }, h('p', { class: 'muted' }, 'Loading…'));
+  const show = showWhenChanged(box);
   poll(async () => {
     const actor = await app.session.actor();
     const res = (await actor.get_audit_log({ after: [], limit: [100], newest_first: [true] })) as {
       entries: { seq: bigint; time_ns: bigint; actor: string; event: string; proposal_id: [] | [bigint]; detail: string; uri: [] | [string] }[];
     };
-    replace(box, res.entries.length === 0 ? h('p', { class: 'muted' }, 'Nothing yet.') :
+    show(res.entries, () => res.entries.length === 0 ? h('p', { class: 'muted' }, 'Nothing yet.') :
       table(['#', 'When', 'Who', 'What', 'Detail'], res.entries.map((e) => [
         `${e.seq}`, h('time', { datetime: isoFromNs(e.time_ns), title: isoFromNs(e.time_ns) }, relative(e.time_ns)),
         h('span', { class: 'mono small' }, e.actor),
@@ -57,6 +60,7 @@ export function auditView(app: App, signal: AbortSignal): HTMLElement {
 
 export function healthView(app: App, signal: AbortSignal): HTMLElement {
   const box = h('div', { 'aria-live': 'polite' }, h('p', { class: 'muted' }, 'Loading…'));
+  const show = showWhenChanged(box);
   const na = (why: string) => h('span', { class: 'na' }, 'not available', h('small', { class: 'muted' }, ` — ${why}`));
   poll(async () => {
     const actor = await app.session.actor();
@@ -65,7 +69,7 @@ export function healthView(app: App, signal: AbortSignal): HTMLElement {
       actor.list_upgrade_approvals() as Promise<{ wasm_hash: string; proposal_id: bigint; time_ns: bigint }[]>,
     ]);
     const missing = 'the canister does not report it (get_status has no such field)';
-    replace(box,
+    show([s, approvals], () => [
       h('dl', { class: 'facts' },
         h('dt', {}, 'Canister'), h('dd', { class: 'mono' }, app.session.config.canisterId),
         h('dt', {}, 'Network'), h('dd', {}, app.session.local ? 'local replica' : 'Internet Computer'),
@@ -80,7 +84,7 @@ export function healthView(app: App, signal: AbortSignal): HTMLElement {
       h('h2', {}, 'Approved upgrades'),
       approvals.length === 0 ? h('p', { class: 'muted' }, 'No upgrade has been approved.') :
         table(['Module SHA-256', 'Proposal', 'When'], approvals.map((a) => [
-          h('span', { class: 'mono small' }, a.wasm_hash), h('a', { href: `#/proposals/${a.proposal_id}` }, `#${a.proposal_id}`), relative(a.time_ns)])));
+          h('span', { class: 'mono small' }, a.wasm_hash), h('a', { href: `#/proposals/${a.proposal_id}` }, `#${a.proposal_id}`), relative(a.time_ns)]))]);
   }, signal, (err) => replace(box, h('p', { class: 'error', role: 'alert' }, app.explain(err))));
   return h('section', {}, h('h1', {}, 'Canister health'), box);
 }

@@ -1,5 +1,5 @@
 // Pieces the views share: polling while a view is shown, and tables.
-import { h } from '../dom.ts';
+import { h, replace, type Child } from '../dom.ts';
 
 /** Views refresh this often while shown, so changes made elsewhere appear without a reload. */
 export const POLL_MS = 3000;
@@ -20,4 +20,18 @@ export function poll(load: () => Promise<void>, signal: AbortSignal, onError: (e
     if (!signal.aborted) setTimeout(run, POLL_MS);
   };
   void run();
+}
+
+/**
+ * A polled view's content setter that leaves the DOM alone while the data is the same (so focus,
+ * selection and scroll stay where the reader left them); relative times are refreshed each minute.
+ */
+export function showWhenChanged(el: Element): (data: unknown, build: () => Child) => void {
+  let last = '';
+  return (data, build) => {
+    const key = JSON.stringify(data, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v)) + Math.floor(Date.now() / 60_000);
+    if (key === last) return;
+    last = key;
+    replace(el, build());
+  };
 }

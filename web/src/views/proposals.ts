@@ -6,7 +6,7 @@ import { tag, type ProposalView } from '../canister.ts';
 import { h, replace } from '../dom.ts';
 import type { App } from '../app.ts';
 import { postView, type PostJson } from '../post-view.ts';
-import { poll, table } from './parts.ts';
+import { poll, showWhenChanged, table } from './parts.ts';
 
 const STATUSES = ['open', 'adopted', 'executed', 'rejected', 'expired', 'failed'] as const;
 
@@ -50,10 +50,11 @@ export function proposalListView(app: App, signal: AbortSignal): HTMLElement {
   filter.value = status;
   filter.addEventListener('change', () => (location.hash = filter.value ? `#/proposals?status=${filter.value}` : '#/proposals'));
   const list = h('ol', { class: 'proposal-list', 'aria-live': 'polite' }, h('li', { class: 'muted' }, 'Loading…'));
+  const show = showWhenChanged(list);
   const load = async () => {
     const actor = await app.session.actor();
     const res = (await actor.list_proposals({ status: status ? [{ [status]: null }] : [], after: [], limit: [50], oldest_first: [] })) as { proposals: ProposalView[] };
-    replace(list, res.proposals.length === 0 ? h('li', { class: 'muted' }, status ? `No ${status} proposals.` : 'No proposals yet.') : res.proposals.map((p) =>
+    show(res.proposals, () => res.proposals.length === 0 ? h('li', { class: 'muted' }, status ? `No ${status} proposals.` : 'No proposals yet.') : res.proposals.map((p) =>
       h('li', {},
         h('a', { href: `#/proposals/${p.id}`, class: 'proposal-card' },
           h('span', { class: 'pid' }, `#${p.id}`), ' ', statusBadge(p), ' ', h('strong', {}, p.kind.replace(/_/g, ' ')),
