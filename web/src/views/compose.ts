@@ -2,16 +2,14 @@
 // proposal check (checkAction) on the draft, so the form refuses what the canister would refuse and
 // the preview is exactly the record the canister will write. A delegate can post the same draft
 // directly, within its scope.
-import { checkAction } from '../../../canister/src/governance/actions.ts';
-import { POST_COLLECTION, POST_MAX_GRAPHEMES, POST_MAX_BYTES } from '../../../canister/src/governance/post.ts';
-import { countGraphemes, utf8Length } from '../../../canister/src/governance/text.ts';
-import type { GovernanceEnv, ProposalAction, StrongRef, WriteAction } from '../../../canister/src/governance/types.ts';
-import { dataToJson } from '../../../canister/src/atproto/data-model.ts';
 import {
   parseDuration, parseExpiry, parseMention, parseOps, parsePercent, parsePositiveInt, parsePrincipal, parseRecordLocator, parseStrongRef,
 } from '../../../cli/src/values.ts';
 import { bytes } from '../../../cli/src/format.ts';
-import { actionToC, type RulesC } from '../canister.ts';
+import {
+  actionToC, checkAction, countGraphemes, dataToJson, POST_COLLECTION, POST_MAX_BYTES, POST_MAX_GRAPHEMES, utf8Length,
+  type GovernanceEnv, type ProposalAction, type RulesC, type StrongRef, type WriteAction,
+} from '../canister.ts';
 import { h, field, replace } from '../dom.ts';
 import type { App } from '../app.ts';
 import { postView, type PostJson } from '../post-view.ts';
