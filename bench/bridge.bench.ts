@@ -9,11 +9,6 @@
 // its latency is then polling + relay only, without the canister's update-call time.
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
 import { encodeFrame } from '../canister/src/repo/events.ts';
@@ -214,7 +209,7 @@ async function benchBridge(): Promise<Figures & { mode: string }> {
 async function benchBridgeOnCanister(): Promise<Figures & { writeP50: number }> {
   const { startReplicaProcess } = await import('../replica/src/process.ts');
   const { startReplica } = await import('../replica/src/index.ts');
-  const { deployCanopy, testInitArgs } = await import('../test/helpers/canister.ts');
+  const { deployCanopy, testInitArgs } = await import('../test/support/canopy.ts');
   const { Ed25519KeyIdentity } = await import('@dfinity/identity');
   // BENCH_REPLICA_IN_PROCESS=1: the replica shares this process (and its CPU) with the writer's agent
   const replica = process.env.BENCH_REPLICA_IN_PROCESS === '1'
@@ -267,71 +262,11 @@ async function benchBridgeOnCanister(): Promise<Figures & { writeP50: number }> 
 }
 
 // ---------------------------------------------------------------- the reference PDS
-/** Just enough of a PLC directory for the PDS to register did:plc accounts on loopback. */
-async function fakePlc(): Promise<{ url: string; close(): Promise<void> }> {
-  const ops = new Map<string, Record<string, any>>();
-  const server = http.createServer((req, res) => {
-    const path = decodeURIComponent((req.url ?? '/').split('?')[0]).slice(1);
-    const [did, ...rest] = path.split('/');
-    let body = '';
-    req.on('data', (c) => (body += c));
-    req.on('end', () => {
-      if (req.method === 'POST') {
-        ops.set(did, JSON.parse(body));
-        res.writeHead(200).end();
-        return;
-      }
-      const op = ops.get(did);
-      if (!op) return void res.writeHead(404, { 'content-type': 'application/json' }).end('{"message":"DID not registered"}');
-      let out: unknown = op;
-      if (rest.length === 0) {
-        out = {
-          '@context': ['https://www.w3.org/ns/did/v1', 'https://w3id.org/security/multikey/v1'],
-          id: did,
-          alsoKnownAs: op.alsoKnownAs,
-          verificationMethod: Object.entries(op.verificationMethods ?? {}).map(([id, key]) => ({
-            id: `${did}#${id}`, type: 'Multikey', controller: did, publicKeyMultibase: String(key).replace('did:key:', ''),
-          })),
-          service: Object.entries(op.services ?? {}).map(([id, s]: [string, any]) => ({ id: `#${id}`, type: s.type, serviceEndpoint: s.endpoint })),
-        };
-      } else if (rest[0] === 'data') out = { did, ...op };
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(out));
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise((r) => server.close(() => r())) };
-}
-
-async function freePort(): Promise<number> {
-  const s = http.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
 async function benchPds(): Promise<Figures> {
-  const { PDS, envToCfg, envToSecrets } = await import('@atproto/pds');
-  const { Secp256k1Keypair } = await import('@atproto/crypto');
-  const { AtpAgent } = await import('@atproto/api');
-  const plc = await fakePlc();
-  const dir = await mkdtemp(join(tmpdir(), 'canopy-bench-pds-'));
-  const port = await freePort();
-  const rotation = await Secp256k1Keypair.create({ exportable: true });
-  const env = {
-    port, hostname: 'localhost', devMode: true, dataDirectory: dir, blobstoreDiskLocation: join(dir, 'blobs'),
-    didPlcUrl: plc.url, jwtSecret: 'bench-jwt-secret', adminPassword: 'bench-admin', inviteRequired: false,
-    rateLimitsEnabled: false, serviceHandleDomains: ['.test'], crawlers: [], disableSsrfProtection: true,
-    plcRotationKeyK256PrivateKeyHex: Buffer.from(await rotation.export()).toString('hex'),
-    bskyAppViewUrl: undefined, modServiceUrl: undefined, reportServiceUrl: undefined,
-  };
-  const pds = await PDS.create(envToCfg(env as never), envToSecrets(env as never));
-  await pds.start();
-  const service = `http://localhost:${port}`;
+  const { startReferencePds } = await import('../test/conformance/reference-pds.ts');
+  const ref = await startReferencePds({ handle: 'bench.test' });
   try {
-    const agent = new AtpAgent({ service });
-    await agent.createAccount({ handle: 'bench.test', email: 'bench@example.com', password: 'bench-password' });
-    const did = agent.session!.did;
+    const { agent, did } = ref;
     let n = 0;
     const write: Writer = async () => {
       await agent.com.atproto.repo.createRecord({
@@ -339,11 +274,9 @@ async function benchPds(): Promise<Figures> {
         record: { $type: 'app.bsky.feed.post', text: `bench ${n++}`, createdAt: new Date().toISOString() },
       });
     };
-    return await measure(`ws://localhost:${port}${SUBSCRIBE_PATH}`, write, { count: BURST_WRITES_PDS, concurrency: 8 }, () => process.memoryUsage.rss());
+    return await measure(`${ref.url.replace(/^http/, 'ws')}${SUBSCRIBE_PATH}`, write, { count: BURST_WRITES_PDS, concurrency: 8 }, () => process.memoryUsage.rss());
   } finally {
-    await pds.destroy();
-    await plc.close();
-    await rm(dir, { recursive: true, force: true });
+    await ref.close();
   }
 }
 

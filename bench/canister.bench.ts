@@ -13,7 +13,7 @@
 import { Ed25519KeyIdentity } from '@dfinity/identity';
 import * as dagCbor from '@ipld/dag-cbor';
 import { startReplica } from '../replica/src/index.ts';
-import { buildCanister, deployCanopy, testInitArgs } from '../test/helpers/canister.ts';
+import { buildCanister, deployCanopy, testInitArgs } from '../test/support/canopy.ts';
 
 const POST = 'app.bsky.feed.post';
 const LARGE = 'com.example.canopy.large';

@@ -83,7 +83,7 @@ export default async function bench(): Promise<void> {
  */
 async function benchCanopyOverHttp(): Promise<void> {
     const { startReplicaProcess } = await import('../replica/src/process.ts');
-    const { deployCanopy, testInitArgs } = await import('../test/helpers/canister.ts');
+    const { deployCanopy, testInitArgs } = await import('../test/support/canopy.ts');
     const { Ed25519KeyIdentity } = await import('@dfinity/identity');
     const lines: string[] = [];
     const replica = await startReplicaProcess({ host: '127.0.0.1', port: 0, log: (l) => lines.push(l) });

@@ -1,5 +1,5 @@
 // `npm run bench`: runs every bench/*.bench.ts (each default-exports an async function that
-// prints its own figures). `npm run bench -- core-repo` runs only the matching ones.
+// prints its own figures). `npm run bench -- repo` runs only the matching ones.
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 

@@ -1,6 +1,8 @@
 // Builds the canister wasm with Azle, cached by a hash of everything that goes into it.
 // `npm run build:canister` or `buildCanisterWasm()`; output `.azle/canopy/canopy.wasm` plus an
-// immutable copy `.azle/canopy-<hash>.wasm` that concurrent readers can use while a rebuild runs.
+// immutable copy `.azle/canopy-<hash>.wasm` that concurrent readers can use while a rebuild runs,
+// and beside it `.azle/canopy-<hash>.did`, the interface Azle derived from the built canister
+// (a test compares it with canister/canopy.did, which scripts/gen-did.ts generates).
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
@@ -36,15 +38,18 @@ export function cachedWasmPath(hash = sourceHash()): string {
   return join(repoRoot, '.azle', `canopy-${hash}.wasm`);
 }
 
-/** Build unless a wasm for the current sources exists. Callers serialize with a lock (see test/helpers/canister.ts). */
+/** The Candid interface Azle emitted when it built the wasm of these sources. */
+export function builtCandidPath(hash = sourceHash()): string {
+  return join(repoRoot, '.azle', `canopy-${hash}.did`);
+}
+
+/** Build unless a wasm for the current sources exists. Callers serialize with a lock (see test/support/canopy.ts). */
 export function buildCanisterWasm(opts: { force?: boolean; log?: (s: string) => void } = {}): string {
   const hash = sourceHash();
   const target = cachedWasmPath(hash);
-  const didCopy = target.replace(/\.wasm$/, '.did');
-  const didPath = join(repoRoot, 'canister/canopy.did');
+  const didCopy = builtCandidPath(hash);
+  const didPath = join(repoRoot, '.azle/canopy/canopy.did');
   if (!opts.force && existsSync(target)) {
-    // Keep canister/canopy.did in step with the wasm in use (another source version may have been built since).
-    if (existsSync(didCopy) && readFileSync(didCopy, 'utf8') !== readFileSync(didPath, 'utf8')) copyFileSync(didCopy, didPath);
     publishForDfx(target);
     return target;
   }
@@ -54,7 +59,7 @@ export function buildCanisterWasm(opts: { force?: boolean; log?: (s: string) => 
   try {
     execFileSync(join(bin, 'azle'), ['build', 'canopy'], {
       cwd: repoRoot,
-      env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, CANISTER_CANDID_PATH: join(repoRoot, 'canister/canopy.did') },
+      env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, CANISTER_CANDID_PATH: didPath },
       stdio: ['ignore', 'pipe', 'pipe'],
       encoding: 'utf8',
     });

@@ -170,10 +170,14 @@ export class Hub {
         this.sendError(sub, 'FutureCursor', `Cursor ${cursor} is ahead of the stream head ${first.head}`);
         return;
       }
-      if (cursor === 0 || cursor + 1 < first.oldest) {
+      // Seqs start at 1, so events were dropped before the window only when its first retained seq is past
+      // cursor + 1. cursor=0 on a log that never pruned replays everything with no #info (the spec's
+      // OutdatedCursor means "events you asked for are gone").
+      const firstRetained = first.oldest > 0 ? first.oldest : first.head + 1;
+      if (cursor + 1 < firstRetained) {
         this.metrics.replays.inc(1, { kind: 'outdated' });
         this.sendFrame(sub, infoFrame('OutdatedCursor', 'Requested cursor exceeded limit. Possibly missing events'));
-        sub.lastSent = first.oldest > 0 ? first.oldest - 1 : first.head;
+        sub.lastSent = firstRetained - 1;
       } else {
         this.metrics.replays.inc(1, { kind: 'source' });
         sub.lastSent = cursor;

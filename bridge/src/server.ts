@@ -17,13 +17,30 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown, heade
   res.end(text);
 }
 
-/** Refuses an upgrade with a plain HTTP response on the raw socket. */
-function refuseUpgrade(socket: Duplex, status: number, error: string, message: string, extra: Record<string, string> = {}): void {
+/** An XRPC JSON error written straight to a raw socket (refused upgrades, requests Node could not parse). */
+function refuseOnSocket(socket: Duplex, status: number, error: string, message: string, extra: Record<string, string> = {}): void {
   const body = JSON.stringify({ error, message });
   const head = [`HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? ''}`, 'Connection: close', 'Content-Type: application/json; charset=utf-8',
     `Content-Length: ${Buffer.byteLength(body)}`, ...Object.entries(extra).map(([k, v]) => `${k}: ${v}`)];
   socket.end(head.join('\r\n') + '\r\n\r\n' + body);
 }
+
+/** What the reference answers for a path nobody serves: 501 for an XRPC method, 404 elsewhere. */
+function notServed(path: string): { status: number; error: string; message: string } {
+  return path.startsWith('/xrpc/')
+    ? { status: 501, error: 'MethodNotImplemented', message: `${path} is not served by the firehose bridge` }
+    : { status: 404, error: 'NotFound', message: `no route at ${path}` };
+}
+
+/** A request Node's parser refused (oversized headers, malformed request line, timeouts). */
+function clientErrorStatus(err: NodeJS.ErrnoException): { status: number; message: string } {
+  if (err.code === 'HPE_HEADER_OVERFLOW') return { status: 431, message: 'request headers too large' };
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') return { status: 408, message: 'request timed out' };
+  return { status: 400, message: 'malformed HTTP request' };
+}
+
+/** The reference (xrpc-server) answers a wrong method with 400 InvalidRequest. */
+const WRONG_METHOD = { status: 400, error: 'InvalidRequest', message: 'Incorrect HTTP method: subscribeRepos expects GET' };
 
 /** `cursor` query parameter: absent, or a non-negative safe integer. */
 export function parseCursor(url: URL): { ok: true; cursor: number | undefined } | { ok: false; message: string } {
@@ -72,14 +89,25 @@ export function createServer(deps: ServerDeps): { server: http.Server; wss: WebS
       return res.end(text);
     }
     if (url.pathname === SUBSCRIBE_PATH) {
-      if (req.method !== 'GET') return sendJson(res, 405, { error: 'MethodNotAllowed', message: 'subscribeRepos needs GET' }, { allow: 'GET' });
-      return sendJson(res, 426, { error: 'UpgradeRequired', message: 'subscribeRepos is a WebSocket endpoint' }, { upgrade: 'websocket' });
+      if (req.method !== 'GET') return sendJson(res, WRONG_METHOD.status, { error: WRONG_METHOD.error, message: WRONG_METHOD.message }, { allow: 'GET' });
+      return sendJson(res, 426, { error: 'InvalidRequest', message: 'subscribeRepos is a WebSocket endpoint: connect with Upgrade: websocket' }, { upgrade: 'websocket' });
     }
     if (url.pathname === '/') {
       res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
       return res.end(`Canopy firehose bridge. Subscribe at ${SUBSCRIBE_PATH}\n`);
     }
-    sendJson(res, 404, { error: 'MethodNotImplemented', message: `${url.pathname} is not served by the firehose bridge` });
+    const { status, error, message } = notServed(url.pathname);
+    sendJson(res, status, { error, message });
+  });
+
+  // Node answers these with a bare status line and no body; answer XRPC JSON like every other error.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    if (err.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const { status, message } = clientErrorStatus(err);
+    refuseOnSocket(socket, status, 'InvalidRequest', message);
   });
 
   server.on('upgrade', (req, socket, head) => {
@@ -87,21 +115,23 @@ export function createServer(deps: ServerDeps): { server: http.Server; wss: WebS
     const url = new URL(req.url ?? '/', 'http://bridge.invalid');
     if (url.pathname !== SUBSCRIBE_PATH) {
       metrics.rejected.inc(1, { reason: 'path' });
-      return refuseUpgrade(socket, 404, 'MethodNotImplemented', `no stream at ${url.pathname}`);
+      const { status, error, message } = notServed(url.pathname);
+      return refuseOnSocket(socket, status, error, message);
     }
     if (req.method !== 'GET') {
       metrics.rejected.inc(1, { reason: 'method' });
-      return refuseUpgrade(socket, 405, 'MethodNotAllowed', 'subscribeRepos needs GET');
+      return refuseOnSocket(socket, WRONG_METHOD.status, WRONG_METHOD.error, WRONG_METHOD.message);
     }
     const parsed = parseCursor(url);
     if (!parsed.ok) {
       metrics.rejected.inc(1, { reason: 'bad_request' });
-      return refuseUpgrade(socket, 400, 'InvalidRequest', parsed.message);
+      return refuseOnSocket(socket, 400, 'InvalidRequest', parsed.message);
     }
     if (hub.size() >= deps.maxConnections) {
       metrics.rejected.inc(1, { reason: 'max_connections' });
       log.warn('connection refused: at max connections', { max: deps.maxConnections });
-      return refuseUpgrade(socket, 503, 'ServiceUnavailable', 'too many connections', { 'Retry-After': '10' });
+      // 503 NotEnoughResources, as @atproto/xrpc names that status.
+      return refuseOnSocket(socket, 503, 'NotEnoughResources', 'too many connections', { 'Retry-After': '10' });
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
       const remote = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;

@@ -1,23 +1,24 @@
 // The Azle (stable mode) entry: wires IC adapters (stable memory, threshold ECDSA, clock,
 // caller, timers, HTTPS outcalls) into the pure modules. No protocol logic lives here.
 import './ic/buffer-shim.ts';
-import { IDL, init, msgCaller, postUpgrade, query, setTimer, time, update, canisterSelf } from 'azle';
+import { init, msgCaller, postUpgrade, query, setTimer, time, update, canisterSelf } from 'azle';
 import { CID } from './atproto/cbor.ts';
 import { Governance } from './governance/governance.ts';
-import { governanceHandlers, methods as G } from './governance/idl.ts';
+import * as api from './api/pds-methods.ts';
+import * as writes from './api/delegate-writes.ts';
+import { governanceHandlers, type CallContext } from './api/governance-methods.ts';
+import { initArgs, methods as M, type Args, type HttpResponseC, type InitArgsC, type MethodName, type Result } from './api/interface.ts';
 import { StableBytesKv, StableKv, stableBlockMap } from './ic/stable-kv.ts';
 import { DERIVATION, IcEcdsaSigner } from './ic/ecdsa-signer.ts';
 import { yieldTurn } from './ic/yield-turn.ts';
-import { httpPostJson, http_request_result, transformArgs } from './ic/https-outcall.ts';
+import { httpPostJson } from './ic/https-outcall.ts';
 import { decodeArgs, replyWith } from './ic/reply.ts';
-import { PackedBlockStore } from './pds/block-store.ts';
-import * as api from './pds/canister-api.ts';
-import * as C from './pds/candid.ts';
-import { executeAdopted, pinnedBlobs } from './pds/executor.ts';
+import { PackedBlockStore } from './storage/block-store.ts';
+import { executeAdopted, pinnedBlobs } from './api/executor.ts';
 import { Pds } from './pds/pds.ts';
 import { pdsReadModel } from './pds/read-model.ts';
 import { scopedKv } from './storage/kv.ts';
-import { handleHttp, handleStreamingCallback, type StreamingToken } from './xrpc/index.ts';
+import { handleHttp, handleStreamingCallback } from './xrpc/index.ts';
 
 // Stable memory ids: 0 ordered state, 1 blocks, 2 event frames, 3 blob bytes.
 const kv = new StableKv(0);
@@ -45,7 +46,7 @@ const gov = new Governance(scopedKv(kv, 'gov'), {
 });
 const model = pdsReadModel(pds);
 const handlers = governanceHandlers(gov);
-const ctx = (): api.Ctx => ({ caller: msgCaller().toText(), nowNs: time() });
+const ctx = (): CallContext => ({ caller: msgCaller().toText(), nowNs: time() });
 
 // ---------- timers (heap handles; re-armed after upgrade) ----------
 
@@ -90,7 +91,7 @@ function armTimers(): void {
   if (next !== null) scheduleGovernance(next);
 }
 
-const httpResponseC = (res: ReturnType<typeof handleHttp>) => ({
+const httpResponseC = (res: ReturnType<typeof handleHttp>): HttpResponseC => ({
   status_code: res.status_code,
   headers: res.headers,
   body: res.body,
@@ -100,16 +101,20 @@ const httpResponseC = (res: ReturnType<typeof handleHttp>) => ({
     : [],
 });
 
+// Every decorator takes its Candid types from the method table (api/interface.ts). Update methods
+// reply manually (ic/reply.ts) so a refusal is a reject with its reason, not a trap.
+const arg = <K extends MethodName>(name: K): Args<K>[0] => decodeArgs<Args<K>>(M[name].args)[0];
+
 export default class {
-  @init([C.InitArgsIdl])
-  init(args: C.InitArgsC): void {
+  @init([...initArgs])
+  init(args: InitArgsC): void {
     kv.warm();
     api.initCanister(pds, gov, args, time());
     armTimers();
   }
 
   // Same parameters as init (Azle requires it); upgrade arguments are ignored (manual: not decoded).
-  @postUpgrade([C.InitArgsIdl], { manual: true })
+  @postUpgrade([...initArgs], { manual: true })
   postUpgrade(): void {
     kv.warm();
     armTimers();
@@ -117,135 +122,135 @@ export default class {
 
   // ---------- status, events, HTTP ----------
 
-  @query([], C.StatusIdl)
-  get_status() {
+  @query(M.get_status.args, M.get_status.ret)
+  get_status(): Result<'get_status'> {
     return api.statusC(pds);
   }
 
-  @query([C.EventsArgsIdl], C.EventsPageIdl)
-  get_events(args: { after: bigint; limit: number; max_bytes: number }) {
+  @query(M.get_events.args, M.get_events.ret)
+  get_events(...[args]: Args<'get_events'>): Result<'get_events'> {
     return api.eventsC(pds, args);
   }
 
-  @query([C.HttpRequestIdl], C.HttpResponseIdl)
-  http_request(req: { url: string; method: string; body: Uint8Array; headers: [string, string][] }) {
+  @query(M.http_request.args, M.http_request.ret)
+  http_request(...[req]: Args<'http_request'>): Result<'http_request'> {
     return httpResponseC(handleHttp({ url: req.url, method: req.method, headers: req.headers, body: req.body }, model));
   }
 
-  @query([C.StreamingTokenIdl], IDL.Opt(C.StreamingCallbackResponseIdl))
-  http_request_streaming_callback(token: StreamingToken) {
+  @query(M.http_request_streaming_callback.args, M.http_request_streaming_callback.ret)
+  http_request_streaming_callback(...[token]: Args<'http_request_streaming_callback'>): Result<'http_request_streaming_callback'> {
     const chunk = handleStreamingCallback(token, model);
     return [{ body: chunk.body, token: chunk.token ? [chunk.token] : [] }];
   }
 
   // ---------- delegate writes ----------
 
-  @update([C.CreateRecordArgsIdl], C.WriteResultIdl, { manual: true })
+  @update(M.create_record.args, M.create_record.ret, { manual: true })
   create_record() {
-    return replyWith(C.WriteResultIdl, () => api.createRecord(pds, gov, ctx(), decodeArgs<[any]>([C.CreateRecordArgsIdl])[0]));
+    return replyWith(M.create_record.ret, () => writes.createRecord(pds, gov, ctx(), arg('create_record')));
   }
 
-  @update([C.PutRecordArgsIdl], C.WriteResultIdl, { manual: true })
+  @update(M.put_record.args, M.put_record.ret, { manual: true })
   put_record() {
-    return replyWith(C.WriteResultIdl, () => api.putRecord(pds, gov, ctx(), decodeArgs<[any]>([C.PutRecordArgsIdl])[0]));
+    return replyWith(M.put_record.ret, () => writes.putRecord(pds, gov, ctx(), arg('put_record')));
   }
 
-  @update([C.DeleteRecordArgsIdl], C.WriteResultIdl, { manual: true })
+  @update(M.delete_record.args, M.delete_record.ret, { manual: true })
   delete_record() {
-    return replyWith(C.WriteResultIdl, () => api.deleteRecord(pds, gov, ctx(), decodeArgs<[any]>([C.DeleteRecordArgsIdl])[0]));
+    return replyWith(M.delete_record.ret, () => writes.deleteRecord(pds, gov, ctx(), arg('delete_record')));
   }
 
-  @update([C.ApplyWritesArgsIdl], C.ApplyWritesResultIdl, { manual: true })
+  @update(M.apply_writes.args, M.apply_writes.ret, { manual: true })
   apply_writes() {
-    return replyWith(C.ApplyWritesResultIdl, () => api.applyWrites(pds, gov, ctx(), decodeArgs<[any]>([C.ApplyWritesArgsIdl])[0]));
+    return replyWith(M.apply_writes.ret, () => writes.applyWrites(pds, gov, ctx(), arg('apply_writes')));
   }
 
   // ---------- blobs ----------
 
-  @update([C.BlobStartArgsIdl], IDL.Text, { manual: true })
+  @update(M.blob_upload_start.args, M.blob_upload_start.ret, { manual: true })
   blob_upload_start() {
-    return replyWith(IDL.Text, () => api.blobStart(pds, gov, ctx(), decodeArgs<[any]>([C.BlobStartArgsIdl])[0]));
+    return replyWith(M.blob_upload_start.ret, () => api.blobStart(pds, gov, ctx(), arg('blob_upload_start')));
   }
 
-  @update([C.BlobChunkArgsIdl], IDL.Nat64, { manual: true })
+  @update(M.blob_upload_chunk.args, M.blob_upload_chunk.ret, { manual: true })
   blob_upload_chunk() {
-    return replyWith(IDL.Nat64, () => api.blobChunk(pds, gov, ctx(), decodeArgs<[any]>([C.BlobChunkArgsIdl])[0]));
+    return replyWith(M.blob_upload_chunk.ret, () => api.blobChunk(pds, gov, ctx(), arg('blob_upload_chunk')));
   }
 
-  @update([IDL.Record({ upload_id: IDL.Text })], C.BlobRefIdl, { manual: true })
+  @update(M.blob_upload_finish.args, M.blob_upload_finish.ret, { manual: true })
   blob_upload_finish() {
-    return replyWith(C.BlobRefIdl, () => api.blobFinish(pds, gov, ctx(), decodeArgs<[any]>([IDL.Record({ upload_id: IDL.Text })])[0], yieldTurn));
+    return replyWith(M.blob_upload_finish.ret, () => api.blobFinish(pds, gov, ctx(), arg('blob_upload_finish'), yieldTurn));
   }
 
   // ---------- did:plc ----------
 
-  @query([], C.PlcStatusIdl)
-  get_plc_status() {
+  @query(M.get_plc_status.args, M.get_plc_status.ret)
+  get_plc_status(): Result<'get_plc_status'> {
     return api.plcStatusC(pds);
   }
 
-  @update([], C.PlcStatusIdl, { manual: true })
+  @update(M.submit_plc_operation.args, M.submit_plc_operation.ret, { manual: true })
   submit_plc_operation() {
-    return replyWith(C.PlcStatusIdl, () => {
+    return replyWith(M.submit_plc_operation.ret, () => {
       api.requireMember(gov, ctx().caller);
       return api.submitPlc(pds, httpPostJson);
     });
   }
 
-  @query([transformArgs], http_request_result)
-  plc_transform(a: { response: { status: bigint; body: Uint8Array } }) {
+  @query(M.plc_transform.args, M.plc_transform.ret)
+  plc_transform(...[a]: Args<'plc_transform'>): Result<'plc_transform'> {
     return { status: a.response.status, body: a.response.body, headers: [] };
   }
 
-  // ---------- governance (one-line delegations to governance/idl.ts) ----------
+  // ---------- governance (one-line delegations to api/governance-methods.ts) ----------
 
-  @update(G.propose.args, G.propose.ret, { manual: true })
+  @update(M.propose.args, M.propose.ret, { manual: true })
   propose() {
-    return replyWith(G.propose.ret, () => handlers.propose(ctx(), decodeArgs<[any]>(G.propose.args)[0]));
+    return replyWith(M.propose.ret, () => handlers.propose(ctx(), arg('propose')));
   }
 
-  @update(G.vote.args, G.vote.ret, { manual: true })
+  @update(M.vote.args, M.vote.ret, { manual: true })
   vote() {
-    return replyWith(G.vote.ret, () => handlers.vote(ctx(), decodeArgs<[any]>(G.vote.args)[0]));
+    return replyWith(M.vote.ret, () => handlers.vote(ctx(), arg('vote')));
   }
 
-  @query(G.get_proposal.args, G.get_proposal.ret)
-  get_proposal(id: bigint) {
+  @query(M.get_proposal.args, M.get_proposal.ret)
+  get_proposal(...[id]: Args<'get_proposal'>): Result<'get_proposal'> {
     return handlers.get_proposal(ctx(), id);
   }
 
-  @query(G.list_proposals.args, G.list_proposals.ret)
-  list_proposals(a: any) {
+  @query(M.list_proposals.args, M.list_proposals.ret)
+  list_proposals(...[a]: Args<'list_proposals'>): Result<'list_proposals'> {
     return handlers.list_proposals(ctx(), a);
   }
 
-  @query(G.list_votes.args, G.list_votes.ret)
-  list_votes(a: any) {
+  @query(M.list_votes.args, M.list_votes.ret)
+  list_votes(...[a]: Args<'list_votes'>): Result<'list_votes'> {
     return handlers.list_votes(ctx(), a);
   }
 
-  @query(G.list_members.args, G.list_members.ret)
-  list_members(a: any) {
+  @query(M.list_members.args, M.list_members.ret)
+  list_members(...[a]: Args<'list_members'>): Result<'list_members'> {
     return handlers.list_members(ctx(), a);
   }
 
-  @query(G.list_delegates.args, G.list_delegates.ret)
-  list_delegates() {
+  @query(M.list_delegates.args, M.list_delegates.ret)
+  list_delegates(): Result<'list_delegates'> {
     return handlers.list_delegates(ctx());
   }
 
-  @query(G.get_rules.args, G.get_rules.ret)
-  get_rules() {
+  @query(M.get_rules.args, M.get_rules.ret)
+  get_rules(): Result<'get_rules'> {
     return handlers.get_rules(ctx());
   }
 
-  @query(G.get_audit_log.args, G.get_audit_log.ret)
-  get_audit_log(a: any) {
+  @query(M.get_audit_log.args, M.get_audit_log.ret)
+  get_audit_log(...[a]: Args<'get_audit_log'>): Result<'get_audit_log'> {
     return handlers.get_audit_log(ctx(), a);
   }
 
-  @query(G.list_upgrade_approvals.args, G.list_upgrade_approvals.ret)
-  list_upgrade_approvals() {
+  @query(M.list_upgrade_approvals.args, M.list_upgrade_approvals.ret)
+  list_upgrade_approvals(): Result<'list_upgrade_approvals'> {
     return handlers.list_upgrade_approvals(ctx());
   }
 }

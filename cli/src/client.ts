@@ -1,11 +1,11 @@
 // The connection to the canister: agent (root key fetched on the local replica only) and actor.
 import { Actor, AnonymousIdentity, HttpAgent, type ActorSubclass, type Identity } from '@dfinity/agent';
-import { canopyIdlFactory } from '../../canister/src/pds/candid.ts';
+import { idlFactory, type CanopyService } from '../../canister/src/api/interface.ts';
 import { canisterIdFor, hostFor, parseNetwork, type Network } from './config.ts';
 import { errorLine } from './errors.ts';
 import { IdentityStore } from './identity.ts';
 
-export type CanopyActor = ActorSubclass<Record<string, (...args: any[]) => Promise<any>>>;
+export type CanopyActor = ActorSubclass<CanopyService>;
 
 export type ConnectionOptions = { network?: string; canister?: string; identity?: string; host?: string };
 
@@ -54,7 +54,7 @@ export class Connection {
         shouldFetchRootKey: this.network === 'local',
         retryTimes: 0,
       });
-      return Actor.createActor(canopyIdlFactory, { agent, canisterId }) as CanopyActor;
+      return Actor.createActor<CanopyService>(idlFactory, { agent, canisterId });
     })());
   }
 

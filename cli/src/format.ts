@@ -23,8 +23,6 @@ export function table(rows: string[][], header?: string[]): string {
     .join('\n');
 }
 
-export const opt = <T>(v: [] | [T]): T | undefined => (v.length ? v[0] : undefined);
-export const tagOf = (v: Record<string, unknown>): string => Object.keys(v)[0]!;
 
 export function isoFromNs(ns: bigint): string {
   return new Date(Number(ns / 1_000_000n)).toISOString().replace('.000Z', 'Z');

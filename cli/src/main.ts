@@ -1,11 +1,14 @@
 // Entry point of the `canopy` command (started by cli/bin/canopy.js).
 import { runCli, type Command, type Io } from './cli.ts';
-import { miscCommands } from './commands/misc.ts';
+import { identityCommands } from './commands/identity.ts';
 import { proposeCommands } from './commands/propose.ts';
 import { readCommands } from './commands/read.ts';
+import { uploadCommands } from './commands/upload.ts';
+import { voteCommands } from './commands/vote.ts';
 import { writeCommands } from './commands/write.ts';
 
-export const COMMANDS: Command[] = [...readCommands, ...miscCommands.slice(0, 1), ...proposeCommands, ...writeCommands, ...miscCommands.slice(1)];
+/** In the order `canopy help` lists them: reading, voting, proposing, writing, then local set-up. */
+export const COMMANDS: Command[] = [...readCommands, ...voteCommands, ...proposeCommands, ...writeCommands, ...uploadCommands, ...identityCommands];
 
 export function processIo(): Io {
   return {

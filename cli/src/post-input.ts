@@ -1,10 +1,9 @@
 // Turning `--text/--image/--reply/--quote/--mention` into a post: uploads, strong references
 // looked up when only an AT-URI is given, and mentions resolved to DIDs where possible.
 import { existsSync, readFileSync } from 'node:fs';
-import { detectFacets } from '../../canister/src/governance/facets.ts';
+import { detectFacets } from '../../canister/src/bsky/facets.ts';
 import type { Context } from './cli.ts';
 import { CliError, usageError } from './errors.ts';
-import { opt } from './format.ts';
 import { uploadFile, type UploadedBlob } from './upload.ts';
 import { parseMention, parseStrongRef } from './values.ts';
 
@@ -157,4 +156,3 @@ export const ownAccount = async (ctx: Context): Promise<{ did: string; handle: s
   return { did: s.did, handle: s.handle };
 };
 
-export { opt };

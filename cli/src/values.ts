@@ -73,6 +73,9 @@ export function parseExpiry(text: string, nowMs = Date.now()): bigint {
   return BigInt(ms) * 1_000_000n;
 }
 
+/** Narrows `value` to one of `options`. */
+export const isOneOf = <T extends string>(options: readonly T[], value: string): value is T => (options as readonly string[]).includes(value);
+
 export const WRITE_OPS = ['create', 'put', 'delete'] as const;
 export function parseOps(text: string): ('create' | 'put' | 'delete')[] {
   const ops = text.split(',').map((s) => s.trim()).filter(Boolean);

@@ -2,7 +2,7 @@
 // bodies stream both ways (a CAR or blob is never buffered whole here).
 import { forwardedRequestHeaders, endToEndHeaders } from './headers.ts';
 import { upstreamUrl } from './config.ts';
-import { xrpcError } from './errors.ts';
+import { fromUpstreamPage, xrpcError } from './errors.ts';
 
 export async function proxyHttp(request: Request, origin: URL): Promise<Response> {
   const url = new URL(request.url);
@@ -19,7 +19,8 @@ export async function proxyHttp(request: Request, origin: URL): Promise<Response
     return upstreamDown(origin, err);
   }
   if (isEdgeErrorPage(upstream)) {
-    return xrpcError(502, 'UpstreamFailure', `upstream ${origin.host} answered ${upstream.status}`);
+    await upstream.body?.cancel();
+    return fromUpstreamPage(upstream.status, origin.host);
   }
   return new Response(upstream.body, {
     status: upstream.status,
@@ -33,8 +34,8 @@ export function upstreamDown(origin: URL, err: unknown): Response {
   return xrpcError(502, 'UpstreamUnavailable', `upstream ${origin.host} is unreachable: ${reason}`);
 }
 
-/** Gateway/proxy failures in front of the origin come back as HTML; the canister itself only speaks JSON there. */
+/** Errors of the gateway in front of the canister come back as HTML or text; the canister's own errors are JSON. */
 function isEdgeErrorPage(res: Response): boolean {
   const type = res.headers.get('content-type') ?? '';
-  return res.status >= 502 && res.status <= 504 && !type.includes('json');
+  return res.status >= 400 && !type.includes('json');
 }

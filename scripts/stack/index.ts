@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Actor, HttpAgent, type Identity } from '@dfinity/agent';
 import { Principal } from '@dfinity/principal';
 import { IDL } from '@dfinity/candid';
-import { canopyIdlFactory, InitArgsIdl, type InitArgsC } from '../../canister/src/pds/candid.ts';
+import { idlFactory, InitArgs, type CanopyService, type InitArgsC, type StatusC } from '../../canister/src/api/interface.ts';
 import { repoRoot } from '../build-canister.ts';
 import { startWorkerDev } from '../../proxy-worker/dev.ts';
 import { canisterWasmPath } from './build.ts';
@@ -145,7 +145,7 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
 
     const agent = await HttpAgent.create({ host: replicaUrl, identity: opts.identity, shouldFetchRootKey: true });
     const member = opts.identity.getPrincipal();
-    const initArg = new Uint8Array(IDL.encode([InitArgsIdl], [devInitArgs(member, ports.pds, handle)]));
+    const initArg = new Uint8Array(IDL.encode([InitArgs], [devInitArgs(member, ports.pds, handle)]));
     const deployed = await deployCanister({
       agent,
       wasm,
@@ -160,12 +160,12 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
     if (signal?.aborted) throw new StackAborted();
 
     // Keys, DID and genesis commit appear once the canister's bootstrap timer has run.
-    const canister = Actor.createActor(canopyIdlFactory, { agent, canisterId });
-    let status: { did: string; handle: string; rev: [] | [string] } | undefined;
+    const canister = Actor.createActor<CanopyService>(idlFactory, { agent, canisterId });
+    let status: StatusC | undefined;
     await waitUntil(
       'canister bootstrap',
       async () => {
-        status = (await canister.get_status()) as typeof status;
+        status = await canister.get_status();
         return !!status && status.rev.length > 0;
       },
       { child: replica, signal },
@@ -173,7 +173,7 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
 
     // A state directory made with another identity keeps its own DAO: say so rather than print a
     // member who cannot vote.
-    const members = (await canister.list_members({ after: [], limit: [100] })) as { members: { principal: string }[] };
+    const members = await canister.list_members({ after: [], limit: [100] });
     if (!members.members.some((m) => m.principal === member.toText())) {
       log('deploy', `warning: ${member.toText()} is not a member of this DAO (${opts.stateDir} was set up with another identity); remove it to start over`);
     }

@@ -1,5 +1,6 @@
 // The CLI entry (bridge/src/main.ts): flags, JSON logs, health while the canister is unreachable, SIGTERM.
 import test from 'node:test';
+import { until } from '../support/until.ts';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -20,23 +21,13 @@ function run(args: string[]) {
   return { child, lines, exited };
 }
 
-async function until<T>(f: () => T | undefined, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = f();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 test('main.ts: serves health while the canister is unreachable, retries, and exits cleanly on SIGTERM', async (t) => {
   const { child, lines, exited } = run(['--port', '0', '--canister-id', 'aaaaa-aa', '--ic-host', 'http://127.0.0.1:9',
     '--error-backoff-min-ms', '20', '--error-backoff-max-ms', '100']);
   t.after(() => child.kill('SIGKILL'));
   const logs = () => lines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
-  const port = await until(() => logs().find((l) => l.msg === 'bridge listening')?.port as number | undefined, 20_000, 'listening');
-  await until(() => (logs().filter((l) => l.msg === 'event source poll failed').length >= 2 ? true : undefined), 10_000, 'poll failures');
+  const port = await until('listening', () => logs().find((l) => l.msg === 'bridge listening')?.port as number | undefined, { timeoutMs: 20_000 });
+  await until('poll failures', () => (logs().filter((l) => l.msg === 'event source poll failed').length >= 2 ? true : undefined), { timeoutMs: 10_000 });
   const res = await fetch(`http://127.0.0.1:${port}/_health`);
   assert.equal(res.status, 503);
   assert.equal((await res.json()).canisterReachable, false);

@@ -1,5 +1,6 @@
 // requestCrawl to relays: on start, periodically, and again when no relay has been subscribed for a while.
 import test from 'node:test';
+import { until } from '../support/until.ts';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -30,14 +31,6 @@ async function fakeRelay(t: { after(fn: () => unknown): void }, status = 200): P
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, hits };
 }
 
-async function until(pred: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
-
 test('requestCrawl on start to every relay, with the public hostname; failures are logged', async (t) => {
   const good = await fakeRelay(t);
   const banned = await fakeRelay(t, 400);
@@ -45,12 +38,12 @@ test('requestCrawl on start to every relay, with the public hostname; failures a
   const bridge = await testBridge(t, new MemoryEventSource(), {
     relays: [good.url, banned.url], publicHostname: 'pds.example.com', logSink: (l) => lines.push(l), logLevel: 'info',
   });
-  await until(() => good.hits.length === 1 && banned.hits.length === 1, 5000, 'both relays to be asked');
+  await until('both relays to be asked', () => good.hits.length === 1 && banned.hits.length === 1, { timeoutMs: 5000 });
   assert.deepEqual(
     { method: good.hits[0].method, path: good.hits[0].path, ct: good.hits[0].contentType, body: good.hits[0].body },
     { method: 'POST', path: '/xrpc/com.atproto.sync.requestCrawl', ct: 'application/json', body: { hostname: 'pds.example.com' } },
   );
-  await until(() => bridge.metrics.crawlRequests.get({ relay: banned.url, result: 'error' }) === 1, 2000, 'outcome metrics');
+  await until('outcome metrics', () => bridge.metrics.crawlRequests.get({ relay: banned.url, result: 'error' }) === 1, { timeoutMs: 2000 });
   assert.equal(bridge.metrics.crawlRequests.get({ relay: good.url, result: 'ok' }), 1);
   const logged = lines.map((l) => JSON.parse(l));
   const okLine = logged.find((l) => l.msg === 'requestCrawl accepted');
@@ -70,7 +63,7 @@ test('periodic requestCrawl', async (t) => {
   await testBridge(t, new MemoryEventSource(), {
     relays: [relay.url], publicHostname: 'pds.example.com', crawlIntervalMs: 150, relayIdleMs: 3_600_000,
   });
-  await until(() => relay.hits.length >= 3, 3000, 'three requests');
+  await until('three requests', () => relay.hits.length >= 3, { timeoutMs: 3000 });
 });
 
 test('re-requests a crawl when no relay has been subscribed for relayIdleMs, not while one is', async (t) => {
@@ -78,8 +71,8 @@ test('re-requests a crawl when no relay has been subscribed for relayIdleMs, not
   const bridge = await testBridge(t, new MemoryEventSource(), {
     relays: [relay.url], publicHostname: 'pds.example.com', crawlIntervalMs: 3_600_000, relayIdleMs: 200,
   });
-  await until(() => relay.hits.length >= 1, 3000, 'the start request');
-  await until(() => relay.hits.length >= 2, 3000, 'an idle re-request');
+  await until('the start request', () => relay.hits.length >= 1, { timeoutMs: 3000 });
+  await until('an idle re-request', () => relay.hits.length >= 2, { timeoutMs: 3000 });
   // A subscriber (the relay crawling us) arrives: no more idle re-requests while it stays.
   const sub = client(t, bridge);
   await sub.opened;
@@ -88,5 +81,5 @@ test('re-requests a crawl when no relay has been subscribed for relayIdleMs, not
   await sleep(700);
   assert.equal(relay.hits.length, count, 'no re-request while subscribed');
   sub.close();
-  await until(() => relay.hits.length > count, 3000, 're-request after the subscriber left');
+  await until('re-request after the subscriber left', () => relay.hits.length > count, { timeoutMs: 3000 });
 });

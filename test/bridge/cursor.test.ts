@@ -108,7 +108,7 @@ test('cursor equal to the head: nothing replayed, then live', async (t) => {
   assert.deepEqual(c.seqs(), [11, 12]);
 });
 
-test('cursor 0: #info OutdatedCursor, then the whole window, then live', async (t) => {
+test('cursor 0 on a log that never pruned: the whole window without #info, then live', async (t) => {
   const source = new MemoryEventSource();
   appendN(source, 12);
   const bridge = await testBridge(t, source);
@@ -116,11 +116,21 @@ test('cursor 0: #info OutdatedCursor, then the whole window, then live', async (
   await c.waitForSeq(12);
   appendN(source, 1);
   await c.waitForSeq(13);
+  assert.deepEqual(c.seqs(), range(1, 13));
+  assert.ok(c.frames.every((f) => f.kind === 'message' && f.type === '#identity'), 'no #info: nothing was missed');
+});
+
+test('cursor 0 after events were pruned: #info OutdatedCursor, then the retained window', async (t) => {
+  const source = new MemoryEventSource();
+  appendN(source, 12);
+  source.trimBefore(5);
+  const bridge = await testBridge(t, source);
+  const c = client(t, bridge, 0);
+  await c.waitForSeq(12);
   const first = c.frames[0];
-  assert.equal(first.kind, 'message');
   assert.equal(first.kind === 'message' && first.type, '#info');
   assert.equal(first.kind === 'message' && first.body.name, 'OutdatedCursor');
-  assert.deepEqual(c.seqs(), range(1, 13));
+  assert.deepEqual(c.seqs(), range(5, 12));
   assert.equal(c.frames.filter((f) => f.kind === 'message' && f.type === '#info').length, 1);
 });
 

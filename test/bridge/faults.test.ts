@@ -1,6 +1,7 @@
 // Restarts, source failures, shutdown, keepalive, limits, health and metrics.
 import test from 'node:test';
 import assert from 'node:assert/strict';
+import { connect as netConnect } from 'node:net';
 import { MemoryEventSource, startBridge } from '../../bridge/src/index.ts';
 import { backoffDelay } from '../../bridge/src/backoff.ts';
 import { appendN, client, range, sleep, testBridge, TestClient } from './helpers.ts';
@@ -135,7 +136,7 @@ test('graceful shutdown closes clients with 1001 and stops the server', async (t
   await assert.rejects(fetch(`${bridge.httpUrl}/_health`));
 });
 
-test('HTTP surface: /_health, /metrics, 426 without upgrade, 405, 404', async (t) => {
+test('HTTP surface: /_health, /metrics, 426 without upgrade, 400 wrong method, 501 unknown method, 404', async (t) => {
   const source = new MemoryEventSource();
   appendN(source, 3);
   const bridge = await testBridge(t, source);
@@ -168,12 +169,40 @@ test('HTTP surface: /_health, /metrics, 426 without upgrade, 405, 404', async (t
 
   const plain = await fetch(`${bridge.httpUrl}/xrpc/com.atproto.sync.subscribeRepos`);
   assert.equal(plain.status, 426);
-  assert.equal((await plain.json()).error, 'UpgradeRequired');
+  assert.equal((await plain.json()).error, 'InvalidRequest');
+  // Statuses as the reference answers them: wrong method 400, unknown XRPC method 501, other paths 404.
   const post = await fetch(`${bridge.httpUrl}/xrpc/com.atproto.sync.subscribeRepos`, { method: 'POST' });
-  assert.equal(post.status, 405);
+  assert.deepEqual([post.status, (await post.json()).error], [400, 'InvalidRequest']);
   const other = await fetch(`${bridge.httpUrl}/xrpc/com.atproto.sync.getRepo`);
-  assert.equal(other.status, 404);
-  assert.equal((await other.json()).error, 'MethodNotImplemented');
+  assert.deepEqual([other.status, (await other.json()).error], [501, 'MethodNotImplemented']);
+  const page = await fetch(`${bridge.httpUrl}/favicon.ico`);
+  assert.deepEqual([page.status, (await page.json()).error], [404, 'NotFound']);
+});
+
+/** Sends raw bytes and returns what the server wrote back before closing. */
+function rawExchange(port: number, bytes: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = netConnect(port, '127.0.0.1', () => socket.write(bytes));
+    let out = '';
+    socket.on('data', (d) => (out += d.toString('latin1')));
+    socket.on('end', () => resolve(out));
+    socket.on('close', () => resolve(out));
+    socket.on('error', reject);
+    socket.setTimeout(5000, () => socket.destroy(new Error('no answer')));
+  });
+}
+
+test('HTTP requests Node cannot parse get XRPC JSON errors too (malformed request line, oversized headers)', async (t) => {
+  const bridge = await testBridge(t, new MemoryEventSource());
+  const port = Number(new URL(bridge.httpUrl).port);
+  const bodyOf = (raw: string) => JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4));
+  const malformed = await rawExchange(port, 'NOT A REQUEST\r\n\r\n');
+  assert.match(malformed, /^HTTP\/1\.1 400 /);
+  assert.match(malformed, /content-type: application\/json/i);
+  assert.equal(bodyOf(malformed).error, 'InvalidRequest');
+  const huge = await rawExchange(port, `GET /_health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(64 * 1024)}\r\n\r\n`);
+  assert.match(huge, /^HTTP\/1\.1 431 /);
+  assert.deepEqual(Object.keys(bodyOf(huge)).sort(), ['error', 'message']);
 });
 
 test('stateless: two instances over the same log relay identical streams', async (t) => {

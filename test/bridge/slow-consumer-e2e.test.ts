@@ -5,8 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Ed25519KeyIdentity } from '@dfinity/identity';
-import { startReplica, type Replica } from '../../replica/src/index.ts';
-import { buildCanister, deployWithDelegate, type CanopyActor, type DeployedCanopy } from '../helpers/canister.ts';
+import { startWithDelegate, type CanopyFixture } from '../support/canopy.ts';
 import { decodeFrame } from '../../canister/src/repo/events.ts';
 import { startBridge, type RunningBridge } from '../../bridge/src/index.ts';
 import { range, sleep, TestClient } from './helpers.ts';
@@ -20,9 +19,7 @@ const BUDGET = 256 * 1024;
 const MAX_COMMITS_BEFORE_DROP = 14;
 const COMMITS_AFTER_DROP = 2;
 
-let replica: Replica;
-let canopy: DeployedCanopy;
-let writer: CanopyActor;
+let fx: CanopyFixture;
 let bridge: RunningBridge;
 const clients: TestClient[] = [];
 const warnings: { msg: string; sub?: number; bufferedBytes?: number; lastSent?: number; time?: string }[] = [];
@@ -30,18 +27,16 @@ const member = Ed25519KeyIdentity.generate();
 const delegate = Ed25519KeyIdentity.generate();
 
 before(async () => {
-  const wasm = await buildCanister();
-  replica = await startReplica({ host: '127.0.0.1', port: 0 });
-  ({ canopy, delegateActor: writer } = await deployWithDelegate(replica, {
+  fx = await startWithDelegate({
+    replica: { host: '127.0.0.1' },
     members: [member.getPrincipal()],
     delegate,
     collections: [COLLECTION],
     actions: ['create'],
     writesPerDay: 10_000,
-    wasm,
-  }));
+  });
   bridge = await startBridge({
-    host: '127.0.0.1', port: 0, icHost: replica.url, canisterId: canopy.canisterId.toText(),
+    host: '127.0.0.1', port: 0, icHost: fx.replica.url, canisterId: fx.canopy.canisterId.toText(),
     pollMinMs: 20, pollMaxMs: 100, bufferBudgetBytes: BUDGET,
     // The slow client stays paused for a few commits after the drop: the bridge must not terminate it (which
     // would discard the queued error frame) nor drop it as a dead peer before it reads again.
@@ -54,7 +49,7 @@ before(async () => {
 after(async () => {
   for (const c of clients) c.close();
   await bridge?.close();
-  await replica?.stop();
+  await fx?.replica.stop();
 });
 
 /** `p`, or a failure after `ms` (the timer is cleared so it never holds the process open). */
@@ -74,15 +69,15 @@ async function bigCommit(): Promise<number> {
   const writes = range(1, RECORDS_PER_COMMIT).map(() => {
     const n = written++;
     const record = { $type: COLLECTION, n, createdAt: new Date().toISOString(), data: `${n}:` + 'x'.repeat(RECORD_PAD) };
-    return { create: { collection: COLLECTION, rkey: [], record_json: JSON.stringify(record) } };
+    return { create: { collection: COLLECTION, rkey: [] as [], record_json: JSON.stringify(record) } };
   });
-  const r = await writer.apply_writes({ writes });
+  const r = await fx.delegateActor.apply_writes({ writes });
   return Number(r.seq);
 }
 
 /** The canister's own frames after `after`, one per query (each is ~1.2 MB). */
 async function canisterFrames(after: number): Promise<{ head: number; frames: Map<number, Uint8Array> }> {
-  const anon = await canopy.actor();
+  const anon = await fx.canopy.actor();
   const frames = new Map<number, Uint8Array>();
   let head = after;
   for (let cursor = after; ; ) {
@@ -98,7 +93,7 @@ async function canisterFrames(after: number): Promise<{ head: number; frames: Ma
 
 test('a paused live subscriber is cut off with ConsumerTooSlow while a fast one gets every frame (real canister)', async (t) => {
   const started = Date.now();
-  const start = Number((await (await canopy.actor()).get_status()).head_seq);
+  const start = Number((await (await fx.canopy.actor()).get_status()).head_seq);
 
   const fast = new TestClient(bridge.url);
   const slow = new TestClient(bridge.url);

@@ -10,7 +10,7 @@ import { runCli, type Io } from '../../cli/src/cli.ts';
 import { Connection } from '../../cli/src/client.ts';
 import { IdentityStore } from '../../cli/src/identity.ts';
 import { COMMANDS } from '../../cli/src/main.ts';
-import { methods } from '../../canister/src/governance/idl.ts';
+import { methods } from '../../canister/src/api/interface.ts';
 
 const DID = 'did:web:example.com';
 const calls: [string, any][] = [];
@@ -50,7 +50,7 @@ async function cli(...argv: string[]): Promise<{ code: number; out: string; err:
   const code = await runCli(argv, COMMANDS, io);
   const proposed = calls.find(([m]) => m === 'propose')?.[1];
   // what the CLI sends must be valid Candid for the canister's propose method
-  if (proposed) IDL.encode(methods.propose.args as IDL.Type[], [proposed]);
+  if (proposed) IDL.encode(methods.propose.args, [proposed]);
   return { code, out: out.join('\n'), err: err.join('\n'), sent: proposed };
 }
 

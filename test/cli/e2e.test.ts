@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Principal } from '@dfinity/principal';
 import { startReplica, type Replica } from '../../replica/src/index.ts';
-import { deployCanopy, testInitArgs, type DeployedCanopy } from '../helpers/canister.ts';
+import { deployCanopy, getRecord as getRecordVia, settle, testInitArgs, type DeployedCanopy } from '../support/canopy.ts';
 
 const BIN = fileURLToPath(new URL('../../cli/bin/canopy.js', import.meta.url));
 const POST = 'app.bsky.feed.post';
@@ -61,21 +61,9 @@ async function refused(reason: RegExp, ...args: string[]): Promise<string> {
   return lines[0]!;
 }
 
-async function getRecord(uri: string): Promise<{ status: number; body: any }> {
-  const [, , repo, collection, rkey] = uri.split('/');
-  const res = await fetch(canopy.url(`/xrpc/com.atproto.repo.getRecord?repo=${encodeURIComponent(repo!)}&collection=${collection}&rkey=${rkey}`));
-  return { status: res.status, body: await res.json() };
-}
-
+const getRecord = (uri: string) => getRecordVia(canopy, uri);
 /** Lets the canister's execution timer run, then reads the proposal through the CLI. */
-async function settled(id: number): Promise<any> {
-  for (let i = 0; i < 20; i++) {
-    const p = await ok('proposal', String(id));
-    if (p.status !== 'adopted') return p;
-    await replica.advanceTime(1_000);
-  }
-  return ok('proposal', String(id));
-}
+const settled = (id: number): Promise<any> => settle(replica, () => ok('proposal', String(id)), (p) => p.status === 'adopted');
 
 before(async () => {
   configDir = mkdtempSync(join(tmpdir(), 'canopy-cli-'));

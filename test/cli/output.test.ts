@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { runCli, type Io } from '../../cli/src/cli.ts';
-import { proposalJson, proposalText, type ProposalC } from '../../cli/src/commands/read.ts';
+import { proposalJson, proposalText } from '../../cli/src/commands/read.ts';
+import type { ProposalViewC } from '../../canister/src/api/interface.ts';
 import { defaultIdentityForDev } from '../../cli/src/dev-identity.ts';
 import { cleanReject, errorLine } from '../../cli/src/errors.ts';
 import { json, percent, table, toJsonValue } from '../../cli/src/format.ts';
@@ -22,8 +23,8 @@ const tempDir = () => {
 };
 after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-const proposal = (over: Partial<ProposalC> = {}): ProposalC => ({
-  id: 7n, kind: 'post', proposer: 'aaaaa-aa', summary: '', action: { post: { text: 'hi' } }, preview_json: [],
+const proposal = (over: Partial<ProposalViewC> = {}): ProposalViewC => ({
+  id: 7n, kind: 'post', proposer: 'aaaaa-aa', summary: '', action: { post: { text: 'hi', langs: [], mentions: [], reply: [], images: [], quote: [] } }, preview_json: [],
   status: { executed: null }, created_at_ns: 1_767_225_600_000_000_000n, deadline_ns: 1_767_312_000_000_000_000n,
   closed_at_ns: [1_767_225_660_000_000_000n], executed_at_ns: [1_767_225_661_000_000_000n],
   rules: { voting_period_ns: 86_400_000_000_000n, quorum_bps: 5000, threshold_bps: 5000 },

@@ -4,7 +4,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Ed25519KeyIdentity } from '@dfinity/identity';
 import { startReplica, type Replica } from '../../replica/src/index.ts';
-import { deployCanopy, testInitArgs, type CanopyActor, type DeployedCanopy } from '../helpers/canister.ts';
+import { deployCanopy, getRecord as getRecordVia, settle as settleVia, testInitArgs, type CanopyActor, type DeployedCanopy } from '../support/canopy.ts';
+import { tagged, tagOf } from '../../canister/src/api/candid.ts';
+import type { ProposalActionC } from '../../canister/src/api/interface.ts';
 
 const POST = 'app.bsky.feed.post';
 const [alice, bob, carol] = [0, 1, 2].map(() => Ed25519KeyIdentity.generate());
@@ -16,26 +18,14 @@ let canopy: DeployedCanopy;
 let did: string;
 const as: Record<string, CanopyActor> = {};
 
-const postAction = (text: string) => ({ post: { text, langs: ['en'], mentions: [], reply: [], images: [], quote: [] } });
-const propose = (who: string, action: unknown) => as[who]!.propose({ action, summary: [] }) as Promise<bigint>;
-const vote = (who: string, id: bigint, v: 'yes' | 'no' | 'abstain') => as[who]!.vote({ id, vote: { [v]: null } });
-const statusOf = async (id: bigint) => Object.keys((await as.alice!.get_proposal(id))[0].status)[0];
+const postAction = (text: string): ProposalActionC => ({ post: { text, langs: ['en'], mentions: [], reply: [], images: [], quote: [] } });
+const propose = (who: string, action: ProposalActionC) => as[who]!.propose({ action, summary: [] });
+const vote = (who: string, id: bigint, v: 'yes' | 'no' | 'abstain') => as[who]!.vote({ id, vote: tagged(v) });
+const statusOf = async (id: bigint) => tagOf((await as.alice!.get_proposal(id))[0]!.status);
 
-async function getRecord(uri: string): Promise<{ status: number; body: any }> {
-  const [, , repo, collection, rkey] = uri.split('/');
-  const res = await fetch(canopy.url(`/xrpc/com.atproto.repo.getRecord?repo=${encodeURIComponent(repo!)}&collection=${collection}&rkey=${rkey}`));
-  return { status: res.status, body: await res.json() };
-}
-
+const getRecord = (uri: string) => getRecordVia(canopy, uri);
 /** Lets the canister's timers run (execution after adoption). */
-async function settle(id: bigint): Promise<string> {
-  for (let i = 0; i < 20; i++) {
-    const s = await statusOf(id);
-    if (s !== 'adopted') return s;
-    await replica.advanceTime(1_000);
-  }
-  return statusOf(id);
-}
+const settle = (id: bigint) => settleVia(replica, () => statusOf(id), (s) => s === 'adopted');
 
 before(async () => {
   replica = await startReplica({ port: 0 });
@@ -62,8 +52,8 @@ describe('governance on the replica', () => {
     const view = await vote('bob', id, 'yes');
     assert.ok('adopted' in view.status);
     assert.equal(await settle(id), 'executed');
-    const p = (await as.carol!.get_proposal(id))[0];
-    const [rec] = p.result[0].records;
+    const p = (await as.carol!.get_proposal(id))[0]!;
+    const [rec] = p.result[0]!.records;
     assert.match(rec.uri, new RegExp(`^at://${did}/${POST}/`));
     const got = await getRecord(rec.uri);
     assert.equal(got.status, 200);
@@ -71,7 +61,7 @@ describe('governance on the replica', () => {
     assert.equal(got.body.cid, rec.cid[0]);
     assert.equal(got.body.value.facets[0].features[0].tag, 'canopy');
     const status = await as.anon!.get_status();
-    assert.equal(status.rev[0], p.result[0].rev[0]);
+    assert.equal(status.rev[0], p.result[0]!.rev[0]);
   });
 
   it('a rejected proposal writes nothing', async () => {
@@ -97,7 +87,7 @@ describe('governance on the replica', () => {
       as.dave!.create_record({ collection: 'app.bsky.graph.follow', rkey: [], record_json: JSON.stringify({ subject: did, createdAt: new Date().toISOString() }) }),
       /may not write to app.bsky.graph.follow/,
     );
-    await assert.rejects(as.dave!.delete_record({ collection: POST, rkey: ok.uri.split('/').pop(), swap_record: [] }), /may not delete/);
+    await assert.rejects(as.dave!.delete_record({ collection: POST, rkey: ok.uri.split('/').pop()!, swap_record: [] }), /may not delete/);
     await as.dave!.create_record({ collection: POST, rkey: [], record_json: record_json('second') });
     await assert.rejects(as.dave!.create_record({ collection: POST, rkey: [], record_json: record_json('third') }), /budget of 2 writes/);
     await assert.rejects(as.eve!.create_record({ collection: POST, rkey: [], record_json: record_json('eve') }), /not a delegate/);

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { CID } from '../../canister/src/atproto/cbor.ts';
 import { isValidTid } from '../../canister/src/atproto/syntax/index.ts';
 import type { Governance } from '../../canister/src/governance/governance.ts';
-import { applyProfilePatch } from '../../canister/src/governance/profile.ts';
+import { applyProfilePatch } from '../../canister/src/bsky/profile.ts';
 import type { Effect, ExecutionResult, ProposalAction } from '../../canister/src/governance/types.ts';
 import { ALICE, DID, T0, addBlob, assertRefused, setup } from './fixtures.ts';
 
@@ -94,7 +94,7 @@ describe('effects of adopted proposals', () => {
   });
 });
 
-/** The canister's timer loop in miniature (canister/src/pds/executor.ts does the same over the real repo). */
+/** The canister's timer loop in miniature (canister/src/api/executor.ts does the same over the real repo). */
 async function runAll(gov: Governance, now: () => bigint, run: (effects: Effect[], id: bigint) => Promise<ExecutionResult>): Promise<bigint[]> {
   const done: bigint[] = [];
   for (let job = gov.claimExecution(now()); job; job = gov.claimExecution(now())) {

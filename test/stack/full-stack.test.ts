@@ -6,6 +6,7 @@
 // the same state directory: the record and the event log survive, and a consumer resuming from its
 // cursor misses nothing.
 import { test, before, after } from 'node:test';
+import { until } from '../support/until.ts';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,7 +17,7 @@ import { IdResolver } from '@atproto/identity';
 import { verifyRepoCar } from '@atproto/repo';
 import { startStack, type RunningStack, type StackPorts } from '../../scripts/stack/index.ts';
 import { freePort } from '../../scripts/stack/processes.ts';
-import { checkCommitEvent } from '../helpers/sync-check.ts';
+import { checkCommitEvent } from '../support/sync-check.ts';
 import { CID } from '../../canister/src/atproto/cbor.ts';
 import { TestClient, range } from '../bridge/helpers.ts';
 import { cliUser, type CanopyUser } from './user.ts';
@@ -54,20 +55,8 @@ function client(s: RunningStack, cursor?: number): TestClient {
   return c;
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = WAIT_MS): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-}
+/** Waits on the running stack: its parts answer within WAIT_MS. */
+const STACK_WAIT = { timeoutMs: WAIT_MS, intervalMs: 250 };
 
 /** Sync v1.1 over every #commit a client received, chained: each prevData is the previous commit's data. */
 async function checkCommits(c: TestClient, startPrevData?: CID | null): Promise<{ checked: number; lastData: CID | undefined }> {
@@ -158,7 +147,7 @@ test('a post proposed and voted through with the CLI is written, and appears thr
       const p = await user.proposal(s, id);
       assert.ok(!['rejected', 'expired', 'failed'].includes(p.status), `proposal ${id} ended ${p.status}`);
       return p.status === 'executed' ? p : undefined;
-    });
+    }, STACK_WAIT);
     assert.equal(proposal.kind, 'post');
     assert.ok(proposal.result, 'an executed post proposal has a result');
     post = proposal.result;
@@ -182,7 +171,7 @@ test('a post proposed and voted through with the CLI is written, and appears thr
 
 test('the firehose through the Worker: Firehose verifies the commit, every #commit passes Sync v1.1', STEP_TIMEOUT, async () => {
   try {
-    await until('Firehose sees the post', async () => (firehoseEvents.some((e) => e.uri === post.uri) ? true : undefined));
+    await until('Firehose sees the post', async () => (firehoseEvents.some((e) => e.uri === post.uri) ? true : undefined), STACK_WAIT);
     assert.deepEqual(firehoseErrors.map((e) => `${e.name}: ${e.message}`), [], 'Firehose reported no errors');
     const created = firehoseEvents.find((e) => e.uri === post.uri)!;
     assert.equal(created.event, 'create');
@@ -191,7 +180,7 @@ test('the firehose through the Worker: Firehose verifies the commit, every #comm
     const head = await until('raw client reaches the post', async () => {
       const f = raw.frames.find((x) => x.kind === 'message' && x.type === '#commit' && x.body.rev === post.rev);
       return f && f.kind === 'message' ? f.seq : undefined;
-    });
+    }, STACK_WAIT);
     assert.deepEqual(raw.seqs(), range(1, head), 'every seq from 1, once, in order');
     const { checked, lastData } = await checkCommits(raw);
     assert.ok(checked >= 1, 'at least the post commit was checked');
@@ -240,7 +229,7 @@ test('restart on the same state: record and event log kept, a consumer resuming 
     const head = await until('the resumed consumer reaches the new post', async () => {
       const f = resumed.frames.find((x) => x.kind === 'message' && x.type === '#commit' && x.body.rev === second.rev);
       return f && f.kind === 'message' ? f.seq : undefined;
-    });
+    }, STACK_WAIT);
     assert.deepEqual(resumed.seqs(), range(lastSeq + 1, head), 'resumed exactly after the cursor, no gap, no duplicate');
     const { checked } = await checkCommits(resumed, lastCommitData);
     assert.ok(checked >= 1);

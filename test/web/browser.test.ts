@@ -25,8 +25,12 @@ async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(shotsDir, `web-${name}.png`), fullPage: true });
 }
 
-/** Network 404s are expected (no profile record yet); anything else on the console is a defect. */
-const realErrors = (errors: string[]) => errors.filter((e) => !/Failed to load resource: .* 404/.test(e));
+/**
+ * Two refusals are expected: the profile record does not exist yet, and an open proposal's image is
+ * not served until a record references it. Anything else failing, or on the console, is a defect.
+ */
+const realErrors = (errors: string[]) =>
+  errors.filter((e) => !/^http 40[04] \S+\/xrpc\/com\.atproto\.(repo\.getRecord\?.*collection=app\.bsky\.actor\.profile|sync\.getBlob\?)/.test(e));
 
 const ALT = 'A green hill under a wide tree, with the words Co-op picnic';
 

@@ -59,7 +59,11 @@ export async function startHarness(): Promise<Harness> {
       const errors: string[] = [];
       page.on('pageerror', (err) => errors.push(`page error: ${err.message}`));
       page.on('console', (msg) => {
-        if (msg.type() === 'error') errors.push(`console: ${msg.text()}`);
+        // Failed loads are reported below with their URL.
+        if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource')) errors.push(`console: ${msg.text()}`);
+      });
+      page.on('response', (res) => {
+        if (res.status() >= 400) errors.push(`http ${res.status()} ${res.url()}`);
       });
       return { page, errors };
     },

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RichText } from '@atproto/api';
-import { detectFacets } from '../../canister/src/governance/facets.ts';
+import { detectFacets } from '../../canister/src/bsky/facets.ts';
 import { segments, type Facet } from '../../web/src/post-view.ts';
 
 const resolve = (handle: string) => (handle === 'alice.test' ? 'did:plc:alice234567abcdefghijklm' : undefined);

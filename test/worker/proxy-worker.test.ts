@@ -1,6 +1,7 @@
 // Runs the Worker with `wrangler dev` (the real workerd runtime, offline) against local origins that
 // stand in for the canister gateway and the bridge.
 import { test, before, after } from 'node:test';
+import { until } from '../support/until.ts';
 import assert from 'node:assert/strict';
 import { createServer, request as httpRequest, type Server, type IncomingMessage } from 'node:http';
 import { createHash } from 'node:crypto';
@@ -65,6 +66,23 @@ before(async () => {
       }
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ bytes: n, sha256: h.digest('hex') }));
+      return;
+    }
+    if (url.pathname === '/gateway-too-big') {
+      // What an HTTP gateway answers for a body over its limit: plain text.
+      req.resume();
+      res.writeHead(413, { 'content-type': 'text/plain' });
+      res.end('request body too large');
+      return;
+    }
+    if (url.pathname === '/gateway-no-route') {
+      res.writeHead(404, { 'content-type': 'text/html' });
+      res.end('<html>no such canister</html>');
+      return;
+    }
+    if (url.pathname === '/xrpc/canister-error') {
+      res.writeHead(400, { 'content-type': 'application/json; charset=utf-8' });
+      res.end(JSON.stringify({ error: 'RecordNotFound', message: 'from the canister' }));
       return;
     }
     if (url.pathname === '/gateway-down') {
@@ -186,6 +204,20 @@ test('an edge HTML error page becomes an XRPC 502', async () => {
   assert.equal((await res.json() as { error: string }).error, 'UpstreamFailure');
 });
 
+test('every error the Worker passes on is XRPC JSON with a fitting status; the canister\'s own pass unchanged', async () => {
+  const tooBig = await fetch(`${base}/gateway-too-big`, { method: 'POST', body: new Uint8Array(4096) });
+  assert.equal(tooBig.status, 413);
+  assert.match(tooBig.headers.get('content-type') ?? '', /^application\/json/);
+  assert.equal(((await tooBig.json()) as { error: string }).error, 'PayloadTooLarge');
+  const noRoute = await fetch(`${base}/gateway-no-route`);
+  assert.equal(noRoute.status, 404);
+  const body = (await noRoute.json()) as { error: string; message: string };
+  assert.deepEqual([body.error, typeof body.message], ['NotFound', 'string']);
+  const own = await fetch(`${base}/xrpc/canister-error`);
+  assert.equal(own.status, 400);
+  assert.deepEqual(await own.json(), { error: 'RecordNotFound', message: 'from the canister' });
+});
+
 function openSocket(url: string): Promise<{ ws: WebSocket; messages: { data: Buffer; binary: boolean }[] }> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url);
@@ -196,25 +228,17 @@ function openSocket(url: string): Promise<{ ws: WebSocket; messages: { data: Buf
   });
 }
 
-async function waitFor(cond: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (cond()) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  assert.fail(`timed out waiting for ${what}`);
-}
-
 test('WebSocket frames relay both ways (failing over a dead bridge) and close codes propagate', async () => {
   const wsBase = base.replace(/^http/, 'ws');
   const { ws, messages } = await openSocket(`${wsBase}/xrpc/com.atproto.sync.subscribeRepos?cursor=42`);
-  await waitFor(() => messages.length >= 2, 'greeting frames');
+  await until('greeting frames', () => messages.length >= 2, { timeoutMs: 5000 });
   assert.deepEqual(messages[0], { data: Buffer.from([0xa2, 0x01, 0x02, 0xff]), binary: true });
   assert.equal(messages[1].binary, false);
   assert.equal(messages[1].data.toString(), 'hello /xrpc/com.atproto.sync.subscribeRepos?cursor=42');
 
   ws.send(Buffer.from([9, 8, 7]));
   ws.send('text up');
-  await waitFor(() => messages.length >= 4, 'echoes');
+  await until('echoes', () => messages.length >= 4, { timeoutMs: 5000 });
   assert.deepEqual(messages[2], { data: Buffer.from([9, 8, 7]), binary: true });
   assert.deepEqual({ text: messages[3].data.toString(), binary: messages[3].binary }, { text: 'text up', binary: false });
 

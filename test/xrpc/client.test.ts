@@ -39,7 +39,7 @@ test('AtpAgent getRecord, and RecordNotFound as a typed error', async () => {
   await assert.rejects(agent.com.atproto.repo.getRecord({ repo: m.did(), collection: POST, rkey: 'missing' }), (err: unknown) => {
     assert.ok(err instanceof XRPCError);
     assert.equal(err.error, 'RecordNotFound');
-    assert.equal(err.status, 404);
+    assert.equal(err.status, 400);
     return true;
   });
 });
@@ -62,7 +62,7 @@ test('AtpAgent sync.getRepo over HTTP verifies; write routes are closed to it', 
   assert.equal(verified.creates.length, rkeys.length);
   await assert.rejects(
     agent.com.atproto.repo.createRecord({ repo: m.did(), collection: POST, record: { $type: POST, text: 'no', createdAt: '2026-01-01T00:00:00.000Z' } }),
-    (err: unknown) => err instanceof XRPCError && err.status === 401 && err.error === 'AuthRequired',
+    (err: unknown) => err instanceof XRPCError && err.status === 401 && err.error === 'AuthMissing',
   );
   await assert.rejects(agent.login({ identifier: 'canopy.example.com', password: 'x' }), (err: unknown) => err instanceof XRPCError && err.status === 401);
   const r = await agent.com.atproto.repo.listRecords({ repo: m.did(), collection: POST, limit: 100 });

@@ -6,6 +6,8 @@ import { CID } from '../../canister/src/atproto/cbor.ts';
 import { KvReadModel } from './fixtures/model.ts';
 import { call } from './fixtures/call.ts';
 import { face } from './fixtures/face.ts';
+import { MAX_GET_BLOCKS_CIDS } from '../../canister/src/xrpc/handlers/sync.ts';
+import { tidFromTime } from '../../canister/src/atproto/syntax/index.ts';
 
 const POST = 'app.bsky.feed.post';
 const LIKE = 'app.bsky.feed.like';
@@ -36,20 +38,28 @@ test('describeServer names the service did:web and closed sign-up', () => {
   assert.equal(r.header('access-control-allow-origin'), '*');
 });
 
-test('describeRepo by DID and by handle (case-insensitive); unknown repo is 404 RepoNotFound', () => {
+test('describeRepo by DID and by handle (case-insensitive); unknown repo is 400 RepoNotFound (as the reference)', () => {
   for (const repo of [did(), 'community.example.com', 'COMMUNITY.example.COM']) {
     const r = call(face, m, `/xrpc/com.atproto.repo.describeRepo?repo=${encodeURIComponent(repo)}`);
     assert.equal(r.status_code, 200, repo);
     const j = r.json();
     assert.equal(j.did, did());
     assert.equal(j.handle, 'Community.Example.com');
-    assert.equal(j.handleIsCorrect, true);
+    // Not the PDS host, and nothing recorded a resolution: the canister cannot vouch for it.
+    assert.equal(j.handleIsCorrect, false);
     assert.deepEqual(j.didDoc, {});
     assert.deepEqual([...j.collections].sort(), ['app.bsky.actor.profile', LIKE, POST]);
   }
   const r = call(face, m, '/xrpc/com.atproto.repo.describeRepo?repo=someone.else.com');
-  assert.equal(r.status_code, 404);
+  assert.equal(r.status_code, 400);
   assert.equal(r.json().error, 'RepoNotFound');
+});
+
+test('describeRepo: handleIsCorrect is true when the handle is the PDS host this canister answers /.well-known/atproto-did for', async () => {
+  const host = await KvReadModel.create({ handle: 'PDS.example.com', pdsUrl: 'https://pds.example.com' });
+  await host.commit([{ action: 'create', collection: POST, rkey: '3laaaaaaaaaaa', record: { $type: POST, text: 'x', createdAt: '2026-01-01T00:00:00.000Z' } }]);
+  assert.equal(call(face, host, `/xrpc/com.atproto.repo.describeRepo?repo=${host.did()}`).json().handleIsCorrect, true);
+  assert.equal(call(face, host, '/.well-known/atproto-did').text(), host.did());
 });
 
 test('repo.getRecord returns uri, cid, JSON value; cid mismatch and missing are RecordNotFound', () => {
@@ -63,10 +73,10 @@ test('repo.getRecord returns uri, cid, JSON value; cid mismatch and missing are 
   assert.equal(call(face, m, `${base}&cid=${j.cid}`).status_code, 200);
   const other = m.getRecord(POST, postKeys[4])!.cid.toString();
   const mismatch = call(face, m, `${base}&cid=${other}`);
-  assert.equal(mismatch.status_code, 404);
+  assert.equal(mismatch.status_code, 400);
   assert.equal(mismatch.json().error, 'RecordNotFound');
   const missing = call(face, m, `/xrpc/com.atproto.repo.getRecord?repo=${did()}&collection=${POST}&rkey=nope`);
-  assert.equal(missing.status_code, 404);
+  assert.equal(missing.status_code, 400);
   assert.equal(missing.json().error, 'RecordNotFound');
   // bytes come back as {$bytes}
   const like = call(face, m, `/xrpc/com.atproto.repo.getRecord?repo=${did()}&collection=${LIKE}&rkey=${tid(100)}`).json();
@@ -106,7 +116,7 @@ test('getLatestCommit and getRepoStatus report the head', () => {
   assert.deepEqual(call(face, m, `/xrpc/com.atproto.sync.getLatestCommit?did=${did()}`).json(), { cid: head.commitCid.toString(), rev: head.rev });
   assert.deepEqual(call(face, m, `/xrpc/com.atproto.sync.getRepoStatus?did=${did()}`).json(), { did: did(), active: true, rev: head.rev });
   const other = call(face, m, '/xrpc/com.atproto.sync.getRepoStatus?did=did:plc:aaaaaaaaaaaaaaaaaaaaaaaa');
-  assert.equal(other.status_code, 404);
+  assert.equal(other.status_code, 400);
   assert.equal(other.json().error, 'RepoNotFound');
 });
 
@@ -133,15 +143,39 @@ test('getBlocks returns exactly the requested blocks; a missing one is BlockNotF
   assert.deepEqual(car.blocks.cids().map(String).sort(), [a.toString(), b.toString()].sort());
   const bogus = 'bafyreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm';
   const miss = call(face, m, `/xrpc/com.atproto.sync.getBlocks?did=${did()}&cids=${a}&cids=${bogus}`);
-  assert.equal(miss.status_code, 404);
+  assert.equal(miss.status_code, 400);
   assert.equal(miss.json().error, 'BlockNotFound');
 });
 
-test('listRepos lists the one account with head and rev; cursor past it is empty', () => {
+test('getBlocks accepts as many cids as it advertises (MAX_GET_BLOCKS_CIDS) in one GET, and refuses one more', async () => {
+  const big = await KvReadModel.create();
+  const writes = Array.from({ length: MAX_GET_BLOCKS_CIDS }, (_, i) => ({
+    action: 'create' as const,
+    collection: POST,
+    rkey: tidFromTime(1_700_000_000_000_000 + i, 0),
+    record: { $type: POST, text: `post ${i}`, createdAt: '2026-01-01T00:00:00.000Z' },
+  }));
+  for (let i = 0; i < writes.length; i += 200) big.commitCore(writes.slice(i, i + 200));
+  const cids = writes.map((w) => big.getRecord(POST, w.rkey)!.cid.toString());
+  assert.equal(new Set(cids).size, MAX_GET_BLOCKS_CIDS);
+  const url = `/xrpc/com.atproto.sync.getBlocks?did=${big.did()}${cids.map((c) => `&cids=${c}`).join('')}`;
+  assert.ok(url.length > 60_000, `a ${url.length}-character URL`);
+  const r = call(face, big, url);
+  assert.equal(r.status_code, 200, r.text().slice(0, 200));
+  assert.equal((await readCar(r.body)).blocks.size, MAX_GET_BLOCKS_CIDS);
+  const over = call(face, big, `${url}&cids=${cids[0]}`);
+  assert.deepEqual([over.status_code, over.json().error], [400, 'InvalidRequest']);
+  assert.match(over.json().message, /at most 1000 cids/);
+});
+
+test('listRepos lists the one account with head and rev and an opaque cursor; the cursor ends the listing', () => {
   const head = m.head()!;
   const j = call(face, m, '/xrpc/com.atproto.sync.listRepos').json();
-  assert.deepEqual(j, { repos: [{ did: did(), head: head.commitCid.toString(), rev: head.rev, active: true }] });
-  assert.deepEqual(call(face, m, `/xrpc/com.atproto.sync.listRepos?cursor=${did()}`).json(), { repos: [] });
+  assert.deepEqual(j.repos, [{ did: did(), head: head.commitCid.toString(), rev: head.rev, active: true }]);
+  assert.equal(typeof j.cursor, 'string');
+  assert.deepEqual(call(face, m, `/xrpc/com.atproto.sync.listRepos?cursor=${encodeURIComponent(j.cursor)}`).json(), { repos: [] });
+  const bad = call(face, m, `/xrpc/com.atproto.sync.listRepos?cursor=${did()}`);
+  assert.deepEqual([bad.status_code, bad.json().error], [400, 'InvalidRequest']);
 });
 
 test('blobs: listBlobs pages, getBlob serves bytes with the stored Content-Type', () => {
@@ -167,14 +201,14 @@ test('blobs: listBlobs pages, getBlob serves bytes with the stored Content-Type'
   assert.deepEqual([...r.body], [1, 1, 2, 3]);
   assert.equal(r.streaming_token, undefined);
   const missing = call(face, m, `/xrpc/com.atproto.sync.getBlob?did=${did()}&cid=bafkreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm`);
-  assert.equal(missing.status_code, 404);
+  assert.equal(missing.status_code, 400);
   assert.equal(missing.json().error, 'BlobNotFound');
 });
 
 test('identity: resolveHandle, /.well-known/atproto-did, did.json only for did:web', async () => {
   assert.deepEqual(call(face, m, '/xrpc/com.atproto.identity.resolveHandle?handle=community.example.com').json(), { did: did() });
   const other = call(face, m, '/xrpc/com.atproto.identity.resolveHandle?handle=other.example.com');
-  assert.equal(other.status_code, 404);
+  assert.equal(other.status_code, 400);
   assert.equal(other.json().error, 'HandleNotFound');
   const wk = call(face, m, '/.well-known/atproto-did');
   assert.equal(wk.status_code, 200);
@@ -232,7 +266,7 @@ test('inactive accounts: reads answer the lexicon error, getRepoStatus reports i
       `/xrpc/com.atproto.sync.listBlobs?did=${d.did()}`,
     ]) {
       const r = call(face, d, url);
-      assert.equal(r.status_code, 404, url);
+      assert.equal(r.status_code, 400, url);
       assert.equal(r.json().error, error, url);
     }
     assert.deepEqual(call(face, d, `/xrpc/com.atproto.sync.getRepoStatus?did=${d.did()}`).json(), { did: d.did(), active: false, status });
@@ -243,7 +277,7 @@ test('inactive accounts: reads answer the lexicon error, getRepoStatus reports i
 test('an empty repo (no commit yet) has no latest commit', async () => {
   const e = await KvReadModel.create();
   const r = call(face, e, `/xrpc/com.atproto.sync.getLatestCommit?did=${e.did()}`);
-  assert.equal(r.status_code, 404);
+  assert.equal(r.status_code, 400);
   assert.equal(r.json().error, 'RepoNotFound');
   assert.deepEqual(call(face, e, '/xrpc/com.atproto.sync.listRepos').json(), { repos: [] });
 });

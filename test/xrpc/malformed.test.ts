@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { KvReadModel } from './fixtures/model.ts';
 import { call } from './fixtures/call.ts';
 import { face } from './fixtures/face.ts';
+import { MAX_URL_LENGTH } from '../../canister/src/xrpc/server.ts';
 
 const POST = 'app.bsky.feed.post';
 let m: KvReadModel;
@@ -88,24 +89,25 @@ function corpus(): Case[] {
     bad(S('listRepos?limit=0')),
     bad(S('listRepos?limit=5000')),
     bad(S('listRepos?cursor=not-a-did')),
+    bad(S('listRepos?cursor=did:plc:aaaaaaaaaaaaaaaaaaaaaaaa')),
     bad('/xrpc/com.atproto.identity.resolveHandle'),
     bad('/xrpc/com.atproto.identity.resolveHandle?handle=no_underscores.com'),
     bad('/xrpc/com.atproto.identity.resolveHandle?handle=localhost'),
     // not found
-    { url: R(`getRecord?repo=did:plc:aaaaaaaaaaaaaaaaaaaaaaaa&collection=${POST}&rkey=abc`), status: 404, error: 'RepoNotFound' },
-    { url: R(`getRecord?repo=${D}&collection=${POST}&rkey=missing`), status: 404, error: 'RecordNotFound' },
-    { url: S('getRepo?did=did:web:elsewhere.example'), status: 404, error: 'RepoNotFound' },
-    { url: S(`getBlob?did=${D}&cid=bafkreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm`), status: 404, error: 'BlobNotFound' },
+    { url: R(`getRecord?repo=did:plc:aaaaaaaaaaaaaaaaaaaaaaaa&collection=${POST}&rkey=abc`), status: 400, error: 'RepoNotFound' },
+    { url: R(`getRecord?repo=${D}&collection=${POST}&rkey=missing`), status: 400, error: 'RecordNotFound' },
+    { url: S('getRepo?did=did:web:elsewhere.example'), status: 400, error: 'RepoNotFound' },
+    { url: S(`getBlob?did=${D}&cid=bafkreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm`), status: 400, error: 'BlobNotFound' },
     { url: '/nothing-here', status: 404, error: 'NotFound' },
     // wrong HTTP methods on reads
-    { url: R(`getRecord?repo=${D}&collection=${POST}&rkey=abc`), method: 'POST', status: 405, error: 'InvalidRequest' },
-    { url: S(`getRepo?did=${D}`), method: 'PUT', status: 405, error: 'InvalidRequest' },
-    { url: '/xrpc/com.atproto.server.describeServer', method: 'DELETE', status: 405, error: 'InvalidRequest' },
-    { url: '/.well-known/atproto-did', method: 'POST', status: 405, error: 'InvalidRequest' },
+    { url: R(`getRecord?repo=${D}&collection=${POST}&rkey=abc`), method: 'POST', status: 400, error: 'InvalidRequest' },
+    { url: S(`getRepo?did=${D}`), method: 'PUT', status: 400, error: 'InvalidRequest' },
+    { url: '/xrpc/com.atproto.server.describeServer', method: 'DELETE', status: 400, error: 'InvalidRequest' },
+    { url: '/.well-known/atproto-did', method: 'POST', status: 400, error: 'InvalidRequest' },
     // oversize
     { url: '/xrpc/com.atproto.server.describeServer', method: 'POST', body: new Uint8Array(300 * 1024), status: 413, error: 'PayloadTooLarge' },
     { url: R('createRecord'), method: 'POST', body: new Uint8Array(2 * 1024 * 1024), status: 413, error: 'PayloadTooLarge' },
-    bad(`/xrpc/com.atproto.server.describeServer?pad=${'x'.repeat(9000)}`),
+    bad(`/xrpc/com.atproto.server.describeServer?pad=${'x'.repeat(MAX_URL_LENGTH)}`),
   ];
 }
 
@@ -157,7 +159,7 @@ function snapshot(model: KvReadModel): string {
   return JSON.stringify(model.kv.range({ prefix: '', limit: 1e9 }).map(([k, v]) => [k, Buffer.from(v).toString('base64')]));
 }
 
-test('HTTP write and session routes answer 401 AuthRequired and change nothing', () => {
+test('HTTP write and session routes answer 401 AuthMissing and change nothing', () => {
   const before = snapshot(m);
   const headBefore = m.head()!.commitCid.toString();
   const body = new TextEncoder().encode(JSON.stringify({ repo: D, collection: POST, record: { $type: POST, text: 'pwned', createdAt: '2026-01-01T00:00:00.000Z' }, identifier: 'x', password: 'y' }));
@@ -170,7 +172,7 @@ test('HTTP write and session routes answer 401 AuthRequired and change nothing',
       });
       assert.equal(r.status_code, 401, `${method} ${nsid}`);
       const j = r.json();
-      assert.equal(j.error, 'AuthRequired');
+      assert.equal(j.error, 'AuthMissing');
       assert.match(j.message, /Candid/);
       assert.ok(r.header('www-authenticate'));
       assert.notEqual(r.upgrade, true, 'never upgraded to an update call');

@@ -100,7 +100,7 @@ test('streaming tokens that cannot be honoured are refused with a reason', () =>
   for (const token of bad) assert.throws(() => face.handleStreamingCallback(token, m), /./, JSON.stringify(token));
 });
 
-test('a repo built by our core-repo (the canister path) streams and verifies, and since works on it', async () => {
+test('a repo built by our repo code (the canister path) streams and verifies, and since works on it', async () => {
   const c = await KvReadModel.create({ did: 'did:plc:corecorecorecorecorecore' });
   const first = [];
   for (let i = 0; i < 150; i++) first.push({ action: 'create' as const, collection: POST, rkey: tid(i), record: post(i) });

@@ -1,16 +1,15 @@
 // Shared state of the running app: the session, the account's status, and what the signed-in
 // principal may do (member power, delegation). Views read it; only this module changes it.
 import { errorLine } from '../../cli/src/errors.ts';
-import type { DelegateViewC } from './canister.ts';
+import type { CanopyActor, DelegateViewC, Result, StatusC } from './canister.ts';
 import type { Session } from './session.ts';
 import { describeRepo, getRecord } from './xrpc.ts';
 import type { Author } from './post-view.ts';
 
-export type Status = { did: string; handle: string; pds_url: string; plc_url: [] | [string]; head_seq: bigint; rev: [] | [string]; active: boolean; signing_key: string };
 export type Me = { principal: string; power: bigint | null; delegate: DelegateViewC | null };
 
 export class App {
-  status!: Status;
+  status!: StatusC;
   author!: Author;
   me: Me | null = null;
   private listeners = new Set<() => void>();
@@ -19,7 +18,7 @@ export class App {
 
   async load(): Promise<void> {
     const actor = await this.session.actor();
-    this.status = (await actor.get_status()) as Status;
+    this.status = await actor.get_status();
     this.author = await loadAuthor(this.status.did, this.status.handle);
     await this.refreshMe();
   }
@@ -31,7 +30,7 @@ export class App {
       this.me = null;
     } else {
       const actor = await this.session.actor();
-      const [members, delegates] = await Promise.all([allMembers(actor), actor.list_delegates() as Promise<DelegateViewC[]>]);
+      const [members, delegates] = await Promise.all([allMembers(actor), actor.list_delegates()]);
       this.me = {
         principal: current.principal,
         power: members.find((m) => m.principal === current.principal)?.power ?? null,
@@ -52,13 +51,13 @@ export class App {
   }
 }
 
-export type MemberRow = { principal: string; power: bigint; since_ns: bigint };
+export type MemberRow = Result<'list_members'>['members'][number];
 
-export async function allMembers(actor: Awaited<ReturnType<Session['actor']>>): Promise<MemberRow[]> {
+export async function allMembers(actor: CanopyActor): Promise<MemberRow[]> {
   const out: MemberRow[] = [];
   let after: [] | [string] = [];
   for (let page = 0; page < 50; page++) {
-    const res = (await actor.list_members({ after, limit: [200] })) as { members: MemberRow[]; next: [] | [string] };
+    const res: Result<'list_members'> = await actor.list_members({ after, limit: [200] });
     out.push(...res.members);
     if (res.next.length === 0) break;
     after = res.next;

@@ -9,7 +9,7 @@
 import { Actor, AnonymousIdentity, HttpAgent, type Identity } from '@dfinity/agent';
 import { AuthClient } from '@dfinity/auth-client';
 import { Ed25519KeyIdentity } from '@dfinity/identity';
-import { idlFactory, type CanopyActor } from './canister.ts';
+import { idlFactory, type CanopyActor, type CanopyService } from './canister.ts';
 
 export type AppConfig = { canisterId: string; network: 'local' | 'ic'; derivationOrigin?: string; identityProvider?: string };
 
@@ -91,7 +91,7 @@ export class Session {
           // Only a local replica's root key is fetched; on mainnet the agent's built-in IC root key is used.
           shouldFetchRootKey: this.local,
         });
-        return Actor.createActor(idlFactory, { agent, canisterId: this.config.canisterId }) as CanopyActor;
+        return Actor.createActor<CanopyService>(idlFactory, { agent, canisterId: this.config.canisterId });
       })();
       actor.catch(() => this.agents.delete(key));
       this.agents.set(key, actor);

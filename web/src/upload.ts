@@ -20,14 +20,14 @@ async function pixelSize(file: Blob): Promise<{ width: number; height: number } 
 
 export async function uploadBlob(actor: CanopyActor, file: File, progress: (done: number, total: number) => void): Promise<Uploaded> {
   const data = new Uint8Array(await file.arrayBuffer());
-  const uploadId: string = await actor.blob_upload_start({ mime_type: file.type || 'application/octet-stream', size: BigInt(data.length) });
+  const uploadId = await actor.blob_upload_start({ mime_type: file.type || 'application/octet-stream', size: BigInt(data.length) });
   progress(0, data.length);
   for (let offset = 0; offset < data.length; offset += CHUNK_BYTES) {
     const chunk = data.subarray(offset, Math.min(offset + CHUNK_BYTES, data.length));
     await actor.blob_upload_chunk({ upload_id: uploadId, offset: BigInt(offset), data: chunk });
     progress(offset + chunk.length, data.length);
   }
-  const ref = (await actor.blob_upload_finish({ upload_id: uploadId })) as { cid: string; mime_type: string; size: bigint };
+  const ref = await actor.blob_upload_finish({ upload_id: uploadId });
   const aspectRatio = file.type.startsWith('image/') ? await pixelSize(file) : undefined;
   return { cid: ref.cid, mimeType: ref.mime_type, size: Number(ref.size), ...(aspectRatio ? { aspectRatio } : {}), objectUrl: URL.createObjectURL(file) };
 }

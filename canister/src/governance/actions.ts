@@ -1,18 +1,24 @@
 // Per-kind rules of proposal actions: what is checked when a proposal is made, and which effects
 // an adopted proposal has.
 import { Principal } from '@dfinity/principal';
-import { isValidHandle, isValidNsid, isValidRecordKey, normalizeHandle, tidFromTime } from '../atproto/syntax/index.ts';
-import { buildPost, POST_COLLECTION } from './post.ts';
-import { applyProfilePatch, buildProfilePatch, PROFILE_COLLECTION, PROFILE_RKEY } from './profile.ts';
-import { ensureValidRecord, parseRecordJson } from './records.ts';
+import { isValidHandle, normalizeHandle, tidFromTime } from '../atproto/syntax/index.ts';
+import { collectionProblem, rkeyProblem } from '../repo/index.ts';
+import { buildPost, POST_COLLECTION } from '../bsky/post.ts';
+import { applyProfilePatch, buildProfilePatch, PROFILE_COLLECTION, PROFILE_RKEY } from '../bsky/profile.ts';
+import { ensureValidRecord, parseRecordJson } from '../bsky/records.ts';
+import { RecordInputError } from '../bsky/types.ts';
+import { delegationExpired, isAnonymous } from './permissions.ts';
 import { ensureRules } from './rules.ts';
 import {
-  ANONYMOUS_PRINCIPAL, GovernanceError, WRITE_ACTIONS, type DelegateScope, type Effect, type GovernanceEnv,
+  GovernanceError, WRITE_ACTIONS, type DelegateScope, type Effect, type GovernanceEnv,
   type Proposal, type ProposalAction,
 } from './types.ts';
 
 const fail = (message: string): never => {
   throw new GovernanceError(message);
+};
+const failOn = (problem: string | null): void => {
+  if (problem) fail(problem);
 };
 
 export const MAX_POWER = 1n << 48n;
@@ -26,7 +32,7 @@ export function ensurePrincipal(text: string, what: string): string {
     return fail(`${what}: ${JSON.stringify(text)} is not a principal`);
   }
   if (canonical !== text) fail(`${what}: write the principal as ${canonical}`);
-  if (text === ANONYMOUS_PRINCIPAL) fail(`${what}: the anonymous principal cannot be given rights`);
+  if (isAnonymous(text)) fail(`${what}: the anonymous principal cannot be given rights`);
   return text;
 }
 
@@ -37,12 +43,15 @@ export function ensurePower(power: bigint, what: string): bigint {
 
 export function ensureScope(scope: DelegateScope, nowNs: bigint): DelegateScope {
   if (scope.collections.length === 0) fail('a delegate needs at least one collection');
-  for (const c of scope.collections) if (!isValidNsid(c)) fail(`delegate scope: invalid collection NSID ${JSON.stringify(c)}`);
+  for (const c of scope.collections) {
+    const problem = collectionProblem(c);
+    if (problem) fail(`delegate scope: ${problem}`);
+  }
   if (scope.actions.length === 0) fail('a delegate needs at least one allowed operation');
   for (const a of scope.actions) if (!WRITE_ACTIONS.includes(a)) fail(`delegate scope: unknown operation ${JSON.stringify(a)}`);
   if (!Number.isInteger(scope.writesPerDay) || scope.writesPerDay < 1 || scope.writesPerDay > MAX_WRITES_PER_DAY)
     fail(`delegate scope: writes per day must be 1..${MAX_WRITES_PER_DAY}`);
-  if (scope.expiresAtNs !== null && scope.expiresAtNs <= nowNs) fail('delegate scope: the expiry is in the past');
+  if (delegationExpired(scope, nowNs)) fail('delegate scope: the expiry is in the past');
   return {
     collections: [...new Set(scope.collections)],
     actions: [...new Set(scope.actions)],
@@ -56,6 +65,16 @@ export function ensureScope(scope: DelegateScope, nowNs: bigint): DelegateScope 
  * write. Throws GovernanceError on anything that would fail later.
  */
 export function checkAction(env: GovernanceEnv, action: ProposalAction, nowNs: bigint): { action: ProposalAction; preview: unknown | null } {
+  try {
+    return checkActionInput(env, action, nowNs);
+  } catch (err) {
+    // A record builder's refusal is the proposal's refusal.
+    if (err instanceof RecordInputError) throw new GovernanceError(err.message);
+    throw err;
+  }
+}
+
+function checkActionInput(env: GovernanceEnv, action: ProposalAction, nowNs: bigint): { action: ProposalAction; preview: unknown | null } {
   switch (action.kind) {
     case 'post': {
       const { record } = buildPost(env, action.post);
@@ -63,12 +82,10 @@ export function checkAction(env: GovernanceEnv, action: ProposalAction, nowNs: b
       return { action, preview: record };
     }
     case 'delete_record':
-      if (!isValidNsid(action.collection)) fail(`invalid collection NSID ${JSON.stringify(action.collection)}`);
-      if (!isValidRecordKey(action.rkey)) fail(`invalid record key ${JSON.stringify(action.rkey)}`);
+      failOn(collectionProblem(action.collection) ?? rkeyProblem(action.rkey));
       return { action, preview: null };
     case 'put_record': {
-      if (!isValidNsid(action.collection)) fail(`invalid collection NSID ${JSON.stringify(action.collection)}`);
-      if (action.rkey !== undefined && !isValidRecordKey(action.rkey)) fail(`invalid record key ${JSON.stringify(action.rkey)}`);
+      failOn(collectionProblem(action.collection) ?? (action.rkey === undefined ? null : rkeyProblem(action.rkey)));
       return { action, preview: parseRecordJson(action.collection, action.recordJson, action.rkey) };
     }
     case 'update_profile': {

@@ -15,11 +15,12 @@ import { checkAction, effectsFor, ensurePower, ensurePrincipal, ensureScope, isI
 import {
   decodeAudit, decodeDelegate, decodeProposal, decodeRules, decodeUpgrade, decodeVote,
 } from './codec.ts';
+import { delegationExpired, refuseAnonymous } from './permissions.ts';
 import { decide, ensureRules } from './rules.ts';
 import { big, decodeBytes, getValue, idKey, putValue, scan } from './store.ts';
 import { decodeCbor, encodeCbor } from '../atproto/cbor.ts';
 import {
-  ANONYMOUS_PRINCIPAL, GovernanceError, PROPOSAL_STATUSES, VOTE_CHOICES, WRITE_ACTIONS,
+  GovernanceError, PROPOSAL_STATUSES, VOTE_CHOICES, WRITE_ACTIONS,
   type AuditEntry, type Delegate, type Effect, type ExecutionOutcome, type GovernanceEnv, type GovernanceInit,
   type Member, type Proposal, type ProposalAction, type ProposalStatus, type Rules, type UpgradeApproval,
   type VoteChoice, type VoteRecord, type WriteAction,
@@ -42,7 +43,7 @@ const fail = (message: string): never => {
 const pageLimit = (limit: number): number => Math.max(1, Math.min(MAX_PAGE, Math.floor(limit) || MAX_PAGE));
 
 export type DelegateWrite = { action: WriteAction; collection: string; rkey: string };
-export type WriteResult = { uri: string; cid: string | null; rev: string };
+export type DelegateWriteResult = { uri: string; cid: string | null; rev: string };
 
 export class Governance {
   constructor(
@@ -134,10 +135,6 @@ export class Governance {
 
   // ---------- proposals ----------
 
-  private refuseAnonymous(caller: string): void {
-    if (caller === ANONYMOUS_PRINCIPAL) fail('the anonymous principal cannot take part; call with an identity');
-  }
-
   getProposal(id: bigint): Proposal | null {
     const v = getValue(this.kv, `p/${idKey(id)}`) as Record<string, unknown> | undefined;
     return v ? decodeProposal(v) : null;
@@ -152,7 +149,7 @@ export class Governance {
   }
 
   propose(caller: string, input: { action: ProposalAction; summary?: string }, nowNs: bigint): bigint {
-    this.refuseAnonymous(caller);
+    refuseAnonymous(caller);
     this.ensureInitialized();
     if (!this.getMember(caller)) fail(`${caller} is not a member; only members can propose`);
     const summary = input.summary ?? '';
@@ -206,7 +203,7 @@ export class Governance {
   }
 
   vote(caller: string, id: bigint, choice: VoteChoice, nowNs: bigint): Proposal {
-    this.refuseAnonymous(caller);
+    refuseAnonymous(caller);
     if (!VOTE_CHOICES.includes(choice)) fail(`a vote is yes, no or abstain, not ${JSON.stringify(choice)}`);
     const p = this.getProposal(id) ?? fail(`there is no proposal ${id}`);
     if (p.status !== 'open') fail(`proposal ${id} is closed (${p.status}); votes are no longer accepted`);
@@ -313,7 +310,7 @@ export class Governance {
         putValue(this.kv, 'rules', a.rules);
         return null;
       case 'grant_delegate':
-        if (a.scope.expiresAtNs !== null && a.scope.expiresAtNs <= nowNs) return 'the delegate grant expired before it was adopted';
+        if (delegationExpired(a.scope, nowNs)) return 'the delegate grant expired before it was adopted';
         this.setDelegate({ principal: a.principal, scope: a.scope, grantedBy: p.id, grantedAtNs: nowNs });
         return null;
       case 'revoke_delegate':
@@ -402,9 +399,9 @@ export class Governance {
    * releaseDelegateWrite if the write did not happen.
    */
   authorizeDelegateWrite(caller: string, write: { action: WriteAction; collection: string }, nowNs: bigint): void {
-    this.refuseAnonymous(caller);
+    refuseAnonymous(caller);
     const d = this.getDelegate(caller) ?? fail(`${caller} is not a delegate; direct writes need a delegation adopted by vote`);
-    if (d.scope.expiresAtNs !== null && nowNs >= d.scope.expiresAtNs) fail(`the delegation of ${caller} has expired`);
+    if (delegationExpired(d.scope, nowNs)) fail(`the delegation of ${caller} has expired`);
     if (!WRITE_ACTIONS.includes(write.action)) fail(`unknown write operation ${JSON.stringify(write.action)}`);
     if (!d.scope.actions.includes(write.action))
       fail(`delegate ${caller} may not ${write.action} records (allowed: ${d.scope.actions.join(', ')})`);
@@ -422,7 +419,7 @@ export class Governance {
   }
 
   /** Audit entry for a delegate's direct write: who, what, when, the record and the commit rev. */
-  recordDelegateWrite(caller: string, write: DelegateWrite, result: WriteResult, nowNs: bigint): void {
+  recordDelegateWrite(caller: string, write: DelegateWrite, result: DelegateWriteResult, nowNs: bigint): void {
     this.audit(nowNs, caller, 'delegate_write', null, `${write.action} ${write.collection}/${write.rkey}`, result.uri, result.cid, result.rev);
   }
 

@@ -1,6 +1,8 @@
 // Domain types of the governance module. Principals are text; times are nanoseconds (IC `time()`);
 // voting power is a bigint so tally arithmetic (power × basis points) never loses precision.
 
+import type { AccountEnv, PostInput, ProfileInput, ProfilePatch } from '../bsky/types.ts';
+
 /** Every refusal: the message is the reason shown to the caller; nothing was changed. */
 export class GovernanceError extends Error {
   override name = 'GovernanceError';
@@ -24,23 +26,6 @@ export type Rules = { votingPeriodNs: bigint; quorumBps: number; thresholdBps: n
 
 export type WriteAction = 'create' | 'put' | 'delete';
 export const WRITE_ACTIONS: readonly WriteAction[] = ['create', 'put', 'delete'];
-
-export type StrongRef = { uri: string; cid: string };
-export type ImageInput = { cid: string; alt: string; aspectRatio?: { width: number; height: number } };
-export type MentionMapping = { handle: string; did: string };
-
-export type PostInput = {
-  text: string;
-  langs?: string[];
-  /** handle → DID for mentions the canister cannot resolve itself (its own handle it resolves). */
-  mentions?: MentionMapping[];
-  reply?: { root: StrongRef; parent: StrongRef };
-  images?: ImageInput[];
-  quote?: StrongRef;
-};
-
-/** Profile changes: a field left out stays as it is; an empty string removes it. Blobs are CIDs. */
-export type ProfileInput = { displayName?: string; description?: string; avatar?: string; banner?: string };
 
 export type DelegateScope = {
   collections: string[];
@@ -73,14 +58,6 @@ export const PROPOSAL_KINDS: readonly ProposalKind[] = [
 
 /** A repo write the canister performs. `put` = create or replace (the executor checks which). */
 export type GovWrite = { action: WriteAction; collection: string; rkey: string; record?: unknown /* data model */ };
-
-/** Blob reference in the atproto data model shape the executor writes ($type 'blob', ref is a CID). */
-export type ProfilePatch = {
-  displayName?: string | null;
-  description?: string | null;
-  avatar?: unknown | null;
-  banner?: unknown | null;
-};
 
 /**
  * Effects the canister executes after adoption (timer-driven), then reports with recordExecution.
@@ -144,11 +121,7 @@ export type GovernanceInit = {
 };
 
 /** What the canister provides to the pure module. */
-export interface GovernanceEnv {
-  did(): string;
-  handle(): string;
-  /** Uploaded blob metadata, or undefined if no such blob is stored. */
-  blob(cid: string): { mimeType: string; size: number } | undefined;
+export interface GovernanceEnv extends AccountEnv {
   /** Called when tick/claimExecution should run at (or after) `atNs`; the canister sets a timer. */
   wake?(atNs: bigint): void;
 }

@@ -1,12 +1,14 @@
 // HTTPS outcalls through the management canister (used to submit did:plc operations).
-// Replicas must agree on the response, so a transform query strips headers (see main.ts).
-import { call, canisterSelf, IDL } from 'azle';
+// Replicas must agree on the response, so a transform query strips headers (main.ts's plc_transform,
+// whose Candid types are HttpOutcallResponse/TransformArgs in api/interface.ts).
+import { call, canisterSelf } from 'azle';
 import { http_request_args, http_request_result } from 'azle/canisters/management/idl';
+import type { MethodName } from '../api/interface.ts';
 
 /** Enough for a small POST with a 64 KB response on a 13-node subnet; the rest is refunded. */
 const OUTCALL_CYCLES = 3_000_000_000n;
 
-export const TRANSFORM_METHOD = 'plc_transform';
+export const TRANSFORM_METHOD = 'plc_transform' satisfies MethodName;
 
 export async function httpPostJson(url: string, json: string): Promise<{ status: number; body: string }> {
   const res = await call<[any], { status: bigint; body: Uint8Array | number[] }>('aaaaa-aa', 'http_request', {
@@ -26,9 +28,3 @@ export async function httpPostJson(url: string, json: string): Promise<{ status:
   });
   return { status: Number(res.status), body: new TextDecoder().decode(Uint8Array.from(res.body)) };
 }
-
-export const transformArgs = IDL.Record({
-  response: http_request_result,
-  context: IDL.Vec(IDL.Nat8),
-});
-export { http_request_result };

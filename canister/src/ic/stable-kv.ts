@@ -2,8 +2,8 @@
 // UTF-8 bytes, values as raw bytes.
 import { StableBTreeMap } from 'azle';
 import type { KvStore } from '../storage/kv.ts';
-import { IndexedKv } from '../pds/indexed-kv.ts';
-import type { RawBlockMap } from '../pds/block-store.ts';
+import { IndexedKv } from '../storage/indexed-kv.ts';
+import type { RawBlockMap } from '../storage/block-store.ts';
 
 export const bytesSerializable = {
   toBytes: (b: Uint8Array) => b,

@@ -153,9 +153,10 @@ export class Identity {
     return s;
   }
 
+  /** The account's DID document: for did:plc it is what the PLC directory serves for our operation (same shape). */
   didDocument(): object | null {
     const s = this.state();
-    return s && s.method === 'web' ? didWebDocument(s) : null;
+    return s ? didWebDocument(s) : null;
   }
 
   /** Changes the handle; for did:plc also signs the follow-up operation (to submit). */

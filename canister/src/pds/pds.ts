@@ -5,12 +5,15 @@ import { CID } from '../atproto/cbor.ts';
 import type { Signer } from '../atproto/crypto.ts';
 import { jsonToData } from '../atproto/data-model.ts';
 import { validateRecord } from '../atproto/lexicon/index.ts';
-import { isValidHandle, isValidNsid, isValidRecordKey, TidClock, type TidClockState } from '../atproto/syntax/index.ts';
+import { TidClock, type TidClockState } from '../atproto/syntax/index.ts';
 import { decodeCbor, encodeCbor } from '../atproto/cbor.ts';
-import { accountEventBody, eventFrame, identityEventBody, prepareCommit, finishCommit, syncEventBody } from '../repo/index.ts';
+import {
+  accountEventBody, collectionProblem, commitEventBody, eventFrame, identityEventBody, prepareCommit, finishCommit, recordWithType, rkeyProblem, syncEventBody,
+} from '../repo/index.ts';
+import { isValidAccountHandle } from '../atproto/syntax/handle.ts';
 import { scopedKv, type KvStore } from '../storage/kv.ts';
 import { BlobStore } from './blobs.ts';
-import type { BlockStore } from './block-store.ts';
+import type { BlockStore } from '../storage/block-store.ts';
 import { ConfigStore, makeConfig, type PdsConfig } from './config.ts';
 import { EventLog } from './event-log.ts';
 import { Identity, IdentityError, type DidMethodConfig, type IdentityState } from './identity.ts';
@@ -76,7 +79,7 @@ export class Pds {
   ) {
     this.kv = storage.kv;
     this.config = new ConfigStore(scopedKv(storage.kv, 'cfg'));
-    this.repo = new RepoStore(scopedKv(storage.kv, 'repo'), storage.blocks);
+    this.repo = new RepoStore(scopedKv(storage.kv, 'repo'), storage.blocks, env.nowNs);
     this.events = new EventLog(storage.events, () => this.config.get().retention);
     this.identity = new Identity(scopedKv(storage.kv, 'id'));
     this.blobs = new BlobStore(scopedKv(storage.kv, 'blob'), storage.blobData, () => this.config.get().blobs);
@@ -102,7 +105,7 @@ export class Pds {
 
   /** Canister init: persists configuration; the identity is established by bootstrap(). */
   init(args: PdsInit): void {
-    if (!isValidHandle(args.handle)) throw new PdsError(`invalid handle: ${args.handle}`);
+    if (!isValidAccountHandle(args.handle)) throw new PdsError(`invalid handle: ${args.handle}`);
     if (!/^https?:\/\/[^/\s]+$/.test(args.pdsUrl.replace(/\/$/, ''))) throw new PdsError(`invalid PDS URL: ${args.pdsUrl}`);
     if ('plc' in args.didMethod && !/^https?:\/\/[^\s]+$/.test(args.didMethod.plc.plcUrl)) {
       throw new PdsError(`invalid PLC directory URL: ${args.didMethod.plc.plcUrl}`);
@@ -128,7 +131,7 @@ export class Pds {
 
   /**
    * Fetches keys, establishes the DID and creates the empty genesis commit (async: signatures).
-   * Emits #identity and #account, then #sync for the genesis commit. Idempotent.
+   * Emits #identity and #account, then #commit and #sync for the genesis commit. Idempotent.
    */
   async bootstrap(): Promise<IdentityState> {
     let s = this.identity.state();
@@ -148,6 +151,8 @@ export class Pds {
       if (this.repo.head()) return s; // someone else finished first
       const result = finishCommit(prepared, sig);
       this.repo.applyCommit({ head: result.head, newBlocks: result.newBlocks, removedNodeCids: [], ops: [] });
+      // The reference sequences account creation as #identity, #account, #commit (the empty genesis), #sync.
+      this.events.append(this.env.nowNs(), (seq, time) => eventFrame('#commit', commitEventBody(result, { seq: Number(seq), time, did: s!.did })));
       this.events.append(this.env.nowNs(), (seq, time) =>
         eventFrame('#sync', syncEventBody({ commitCid: result.commitCid, commitBytes: result.commitBytes, rev: result.rev }, { seq: Number(seq), time, did: s!.did })),
       );
@@ -172,9 +177,7 @@ export class Pds {
   // ---------- writes ----------
 
   private checkWrite(w: RepoWrite): void {
-    if (!isValidNsid(w.collection)) throw new WriteRejected(`invalid collection NSID: ${w.collection}`);
-    if (!isValidRecordKey(w.rkey)) throw new WriteRejected(`invalid record key: ${w.rkey}`);
-    if (w.action === 'delete') return;
+    if (w.action === 'delete') return; // its path was checked by resolveWrites
     try {
       validateRecord(w.collection, w.record, w.rkey); // includes validateDataModel (one pass over the record)
       this.blobs.checkRefs(w.record);
@@ -188,12 +191,12 @@ export class Pds {
     if (!this.identity.state()?.active) throw new WriteRejected('account is not active');
     if (!this.ready()) throw new WriteRejected('repository is not initialised yet');
     return inputs.map((input) => {
-      if (typeof input.collection !== 'string' || !isValidNsid(input.collection)) throw new WriteRejected(`invalid collection NSID: ${input.collection}`);
-      if (input.rkey !== undefined && !isValidRecordKey(input.rkey)) throw new WriteRejected(`invalid record key: ${input.rkey}`);
+      const pathProblem = collectionProblem(input.collection) ?? (input.rkey === undefined ? null : rkeyProblem(input.rkey));
+      if (pathProblem) throw new WriteRejected(pathProblem);
       if (input.action === 'delete') {
         return { action: 'delete', collection: input.collection, rkey: input.rkey, swapRecord: input.swapRecord };
       }
-      const record = withType(input.record, input.collection);
+      const record = recordWithType(input.record, input.collection, reject);
       if (input.action === 'create') {
         const rkey = input.rkey ?? this.nextTid(this.env.nowNs());
         return { action: 'create', collection: input.collection, rkey, record };
@@ -230,7 +233,7 @@ export class Pds {
   // ---------- identity & account ----------
 
   async setHandle(handle: string): Promise<IdentityState> {
-    if (!isValidHandle(handle)) throw new IdentityError(`invalid handle: ${handle}`);
+    if (!isValidAccountHandle(handle)) throw new IdentityError(`invalid handle: ${handle}`);
     const s = await this.identity.setHandle(handle.toLowerCase(), this.env.rotation);
     this.events.append(this.env.nowNs(), (seq, time) => eventFrame('#identity', identityEventBody({ seq: Number(seq), did: s.did, time, handle: s.handle })));
     return s;
@@ -240,30 +243,36 @@ export class Pds {
     const before = this.identity.require();
     if (before.active === active) return before;
     const s = this.identity.setActive(active);
-    this.events.append(this.env.nowNs(), (seq, time) =>
+    const now = this.env.nowNs();
+    this.events.append(now, (seq, time) =>
       eventFrame('#account', accountEventBody({ seq: Number(seq), did: s.did, time, active, ...(active ? {} : { status: 'deactivated' as const }) })),
     );
+    // As the reference: reactivation also asserts the identity and the current commit, so relays that
+    // dropped the account's state while it was inactive refresh both.
+    const head = active ? this.repo.head() : null;
+    const commitBytes = head ? this.repo.blocks.get(head.commitCid) : undefined;
+    if (active) this.events.append(now, (seq, time) => eventFrame('#identity', identityEventBody({ seq: Number(seq), did: s.did, time, handle: s.handle })));
+    if (head && commitBytes) {
+      this.events.append(now, (seq, time) =>
+        eventFrame('#sync', syncEventBody({ commitCid: head.commitCid, commitBytes, rev: head.rev }, { seq: Number(seq), time, did: s.did })),
+      );
+    }
     return s;
   }
 
   /**
-   * Periodic housekeeping (timer): event retention and blob GC, bounded per call. `isPinned`
+   * Periodic housekeeping (timer): event retention, blob GC and blocks past their drop grace, bounded per call. `isPinned`
    * keeps blobs that pending governance proposals will reference.
    */
-  housekeeping(isPinned?: (cid: string) => boolean): { events: number; blobs: number; uploads: number } {
+  housekeeping(isPinned?: (cid: string) => boolean): { events: number; blobs: number; uploads: number; blocks: number } {
     const now = this.env.nowNs();
     const events = this.events.prune(now, 1000);
     const { blobs, uploads } = this.blobs.collect(now, 500, isPinned);
-    return { events, blobs, uploads };
+    const blocks = this.repo.collectDropped(now, 2000);
+    return { events, blobs, uploads, blocks };
   }
 }
 
-function withType(record: unknown, collection: string): unknown {
-  if (!record || typeof record !== 'object' || Array.isArray(record) || record instanceof Uint8Array || CID.asCID(record)) {
-    throw new WriteRejected('record must be an object');
-  }
-  const r = record as Record<string, unknown>;
-  if (r.$type === undefined) return { $type: collection, ...r };
-  if (r.$type !== collection) throw new WriteRejected(`record $type ${JSON.stringify(r.$type)} does not match collection ${collection}`);
-  return r;
-}
+const reject = (reason: string): never => {
+  throw new WriteRejected(reason);
+};

@@ -7,19 +7,18 @@
 // commit in flight leads the next batch.
 import { CID, encodeBlock } from '../atproto/cbor.ts';
 import type { Signer } from '../atproto/crypto.ts';
-import { commitEventBody, eventFrame, finishCommit, prepareCommit, type CommitResult, type PreparedCommit } from '../repo/index.ts';
+import {
+  commitEventBody, eventFrame, finishCommit, MAX_OPS_PER_COMMIT, prepareCommit, type CommitResult, type PreparedCommit, type WriteOp,
+} from '../repo/index.ts';
 import type { EventLog } from './event-log.ts';
 import type { AppliedOp, RepoHead, RepoStore } from './repo-store.ts';
 
-export const MAX_OPS_PER_COMMIT = 200;
 /** A commit that has been "in flight" this long is presumed lost (its callback trapped). */
 const STALE_INFLIGHT_NS = 15n * 60n * 1_000_000_000n;
 
-export type WriteAction = 'create' | 'update' | 'delete';
-
 /** A write with its rkey resolved (creates without one get a TID). */
 export interface RepoWrite {
-  action: WriteAction;
+  action: WriteOp['action'];
   collection: string;
   rkey: string;
   record?: unknown;
@@ -27,7 +26,8 @@ export interface RepoWrite {
   swapRecord?: CID | null;
 }
 
-export interface WriteResult {
+/** A record a commit wrote (cid null: deleted). */
+export interface CommittedRecord {
   uri: string;
   cid: CID | null;
 }
@@ -36,11 +36,16 @@ export interface CommitOutcome {
   rev: string;
   commitCid: CID;
   seq: bigint;
-  results: WriteResult[];
+  results: CommittedRecord[];
 }
 
 export class WriteRejected extends Error {
   override name = 'WriteRejected';
+}
+
+/** One request is one commit: at most MAX_OPS_PER_COMMIT writes. */
+export function checkBatchSize(writes: number): void {
+  if (writes > MAX_OPS_PER_COMMIT) throw new WriteRejected(`too many writes: ${writes} > ${MAX_OPS_PER_COMMIT}`);
 }
 
 export interface WriterDeps {
@@ -92,7 +97,7 @@ export class GroupCommitWriter {
    */
   async submit(writes: RepoWrite[]): Promise<CommitOutcome> {
     if (writes.length === 0) throw new WriteRejected('no writes');
-    if (writes.length > MAX_OPS_PER_COMMIT) throw new WriteRejected(`too many writes: ${writes.length} > ${MAX_OPS_PER_COMMIT}`);
+    checkBatchSize(writes.length);
     const seen = new Set<string>();
     for (const w of writes) {
       if (seen.has(pathOf(w))) throw new WriteRejected(`duplicate write to ${pathOf(w)}`);

@@ -26,6 +26,10 @@ export {
   MAX_OPS_PER_COMMIT,
   MAX_RECORD_BYTES,
   MAX_DIFF_BYTES,
+  collectionProblem,
+  rkeyProblem,
+  recordObjectProblem,
+  recordWithType,
 } from './writes.ts';
 export { encodeCar, readCar, carLength, exportRepoChunk, exportRepoCar, CarError, type ExportChunk } from './car.ts';
 export { recordProofBlocks } from './proofs.ts';

@@ -10,7 +10,7 @@ export type FastDecodedNode = { left: CID | null; entries: { key: string; value:
 
 const CID_LEN = 36; // 0x01 codec 0x12 0x20 + 32-byte digest
 
-/** Reads a length/uint argument in minimal form for major type `major`; returns [value, next] or null. */
+/** Reads a length/uint argument in minimal form for major type `major`: returns the value and sets `next` to the position after it, or returns -1 (not that major type, or not minimal). */
 function readHead(b: Uint8Array, pos: number, major: number): number {
   const ib = b[pos];
   if (ib >> 5 !== major) return -1;

@@ -94,17 +94,41 @@ export interface CommitResult
 
 const COMMIT_CID_BYTES = 36; // CIDv1 + dag-cbor + sha-256 (32-byte digest)
 
+// ---------- record rules (every layer that accepts a record path or value checks with these) ----------
+
+/** Why `collection` cannot name a collection, or null. */
+export function collectionProblem(collection: unknown): string | null {
+  return typeof collection === 'string' && isValidNsid(collection) ? null : `invalid collection NSID ${JSON.stringify(collection)}`;
+}
+
+/** Why `rkey` cannot be a record key, or null. */
+export function rkeyProblem(rkey: unknown): string | null {
+  return typeof rkey === 'string' && isValidRecordKey(rkey) ? null : `invalid record key ${JSON.stringify(rkey)}`;
+}
+
+/** Why `value` cannot be a record (a map: not an array, bytes or a CID link), or null. */
+export function recordObjectProblem(value: unknown): string | null {
+  const isMap = !!value && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Uint8Array) && !CID.asCID(value);
+  return isMap ? null : 'the record must be a JSON object';
+}
+
+/** `record` as a record of `collection`: `$type` added when absent, refused when it names another collection. */
+export function recordWithType(record: unknown, collection: string, fail: (reason: string) => never): Record<string, unknown> {
+  const problem = recordObjectProblem(record);
+  if (problem) fail(problem);
+  const r = record as Record<string, unknown>;
+  if (r.$type === undefined) return { $type: collection, ...r };
+  if (r.$type !== collection) fail(`the record's $type ${JSON.stringify(r.$type)} does not match the collection ${collection}`);
+  return r;
+}
+
 function checkWriteShape(w: WriteOp, index: number): string {
   if (!w || typeof w !== 'object') throw new RepoWriteError('InvalidWrite', `write #${index} is not an object`);
   if (w.action !== 'create' && w.action !== 'update' && w.action !== 'delete') {
     throw new RepoWriteError('InvalidWrite', `write #${index}: unknown action ${JSON.stringify(w.action)}`);
   }
-  if (typeof w.collection !== 'string' || !isValidNsid(w.collection)) {
-    throw new RepoWriteError('InvalidWrite', `write #${index}: invalid collection NSID ${JSON.stringify(w.collection)}`);
-  }
-  if (typeof w.rkey !== 'string' || !isValidRecordKey(w.rkey)) {
-    throw new RepoWriteError('InvalidWrite', `write #${index}: invalid record key ${JSON.stringify(w.rkey)}`);
-  }
+  const pathProblem = collectionProblem(w.collection) ?? rkeyProblem(w.rkey);
+  if (pathProblem) throw new RepoWriteError('InvalidWrite', `write #${index}: ${pathProblem}`);
   if (w.action === 'delete' && w.record !== undefined) {
     throw new RepoWriteError('InvalidWrite', `write #${index}: delete must not carry a record`);
   }
@@ -112,10 +136,9 @@ function checkWriteShape(w: WriteOp, index: number): string {
 }
 
 function encodeRecord(w: WriteOp, path: string): { cid: CID; bytes: Uint8Array } {
-  const rec = w.record as Record<string, unknown> | undefined;
-  if (!rec || typeof rec !== 'object' || Array.isArray(rec) || rec instanceof Uint8Array || CID.asCID(rec)) {
-    throw new RepoWriteError('InvalidRecord', `${path}: record must be an object`);
-  }
+  const problem = recordObjectProblem(w.record);
+  if (problem) throw new RepoWriteError('InvalidRecord', `${path}: ${problem}`);
+  const rec = w.record as Record<string, unknown>;
   if (rec.$type !== w.collection) {
     throw new RepoWriteError('InvalidRecord', `${path}: record $type must be "${w.collection}", got ${JSON.stringify(rec.$type)}`);
   }

@@ -1,17 +1,12 @@
 // XRPC errors: {error, message} JSON with the status fixed per error name in one table.
 import { jsonResponse, type HttpResponse } from './http.ts';
 
+// Statuses follow the reference PDS (@atproto/pds), measured by test/conformance/error-status.test.ts:
+// it raises every lexicon error of a read (RecordNotFound, RepoNotFound, RepoDeactivated, ...) as an
+// InvalidRequestError subtype, so they are all 400. Only routes outside XRPC answer 404.
 const STATUS_BY_ERROR: Record<string, number> = {
   InvalidRequest: 400,
-  AuthRequired: 401,
-  RecordNotFound: 404,
-  RepoNotFound: 404,
-  BlobNotFound: 404,
-  BlockNotFound: 404,
-  HandleNotFound: 404,
-  RepoDeactivated: 404,
-  RepoTakendown: 404,
-  RepoSuspended: 404,
+  AuthMissing: 401,
   NotFound: 404,
   PayloadTooLarge: 413,
   MethodNotImplemented: 501,

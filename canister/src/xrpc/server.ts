@@ -9,16 +9,23 @@ import type { PdsReadModel } from './model.ts';
 import { Params, parseTarget } from './params.ts';
 import { PAGES, WRITES_CLOSED_MESSAGE, XRPC_QUERIES, isClosed } from './routes.ts';
 import { continueStream } from './streaming.ts';
+import { MAX_GET_BLOCKS_CIDS } from './handlers/sync.ts';
 
 /** Nothing served takes a body; anything bigger than this is refused unread. */
 export const MAX_BODY_BYTES = 256 * 1024;
-export const MAX_URL_LENGTH = 8192;
+/**
+ * Long enough for the longest request served: getBlocks with MAX_GET_BLOCKS_CIDS cids, each `&cids=` plus
+ * a CID string (59 characters for a sha-256 CIDv1 in base32; 96 leaves room for other hashes), plus the
+ * path and DID.
+ */
+export const MAX_URL_LENGTH = MAX_GET_BLOCKS_CIDS * ('&cids='.length + 96) + 2048;
 
 const READ_METHODS = new Set(['GET', 'HEAD']);
 
 function requireRead(method: string): void {
   if (!READ_METHODS.has(method)) {
-    throw new XrpcError('InvalidRequest', `Incorrect HTTP method (${method}) expected GET`, 405, [['Allow', 'GET, HEAD']]);
+    // The reference answers 400 here (xrpc-server's InvalidRequest), not 405.
+    throw new XrpcError('InvalidRequest', `Incorrect HTTP method (${method}) expected GET`, 400, [['Allow', 'GET, HEAD']]);
   }
 }
 
@@ -33,7 +40,8 @@ function route(req: HttpRequest, method: string, model: PdsReadModel, deps: Xrpc
     const nsid = path.slice('/xrpc/'.length);
     if (nsid !== '_health' && !deps.isValidNsid(nsid)) throw invalidRequest('invalid xrpc path');
     if (isClosed(nsid)) {
-      throw new XrpcError('AuthRequired', WRITES_CLOSED_MESSAGE, 401, [['WWW-Authenticate', 'Bearer realm="canopy"']]);
+      // The reference names a request without credentials AuthMissing (401).
+      throw new XrpcError('AuthMissing', WRITES_CLOSED_MESSAGE, 401, [['WWW-Authenticate', 'Bearer realm="canopy"']]);
     }
     const handler = XRPC_QUERIES[nsid];
     if (!handler || !Object.prototype.hasOwnProperty.call(XRPC_QUERIES, nsid)) {

@@ -1,6 +1,9 @@
 // Bodies too big for one IC response (a repo export, a large blob) go out in bounded chunks through the
 // gateway's streaming callback. The token names an immutable source (a commit CID, a blob CID) plus a
-// position, so every callback is a pure function of (token, stored blocks).
+// position, so every callback is a pure function of (token, stored blocks). Blocks that commits drop stay
+// stored for a grace period, oldest commit block first (pds/repo-store.ts DROPPED_BLOCK_GRACE_NS): while the
+// token's commit block is stored, every block of that commit is, so a download either completes whole or
+// its token is refused at the first callback after the grace, never part-way with a hole.
 import { CID } from '../atproto/cbor.ts';
 import type { XrpcDeps } from './deps.ts';
 import type { StreamingChunk, StreamingToken } from './http.ts';

@@ -3,7 +3,9 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import type { Command, Context, OptionSpec } from '../cli.ts';
 import { CliError, usageError } from '../errors.ts';
-import { opt, percent, duration } from '../format.ts';
+import { tagged } from '../../../canister/src/api/candid.ts';
+import type { ProposalActionC } from '../../../canister/src/api/interface.ts';
+import { percent, duration } from '../format.ts';
 import { ownAccount, POST_OPTIONS, postParts, progressWriter } from '../post-input.ts';
 import { uploadFile } from '../upload.ts';
 import {
@@ -12,16 +14,14 @@ import {
 
 const SUMMARY: Record<string, OptionSpec> = { summary: { type: 'string', value: 'text', desc: 'why: shown to voters' } };
 
-type Action = Record<string, unknown>;
-
-async function submit(ctx: Context, action: Action): Promise<void> {
+async function submit(ctx: Context, action: ProposalActionC): Promise<void> {
   const actor = await ctx.conn.actor();
   const summary = ctx.values.summary as string | undefined;
   const id: bigint = await actor.propose({ action, summary: summary === undefined ? [] : [summary] });
   ctx.emit({ id }, `proposal ${id} created — vote with: canopy vote ${id} yes`);
 }
 
-function kind(name: string, summary: string, spec: Omit<Command, 'name' | 'summary' | 'run'> & { action(ctx: Context): Promise<Action> | Action }): Command {
+function kind(name: string, summary: string, spec: Omit<Command, 'name' | 'summary' | 'run'> & { action(ctx: Context): Promise<ProposalActionC> | ProposalActionC }): Command {
   return {
     name: `propose ${name}`,
     summary,
@@ -38,7 +38,7 @@ function kind(name: string, summary: string, spec: Omit<Command, 'name' | 'summa
 }
 
 /** A proposal kind whose one argument is a principal. */
-function principalKind(name: string, summary: string, toAction: (principal: string) => Action): Command {
+function principalKind(name: string, summary: string, toAction: (principal: string) => ProposalActionC): Command {
   return kind(name, summary, {
     args: '<principal>',
     examples: [`canopy propose ${name} 2vxsx-…`],
@@ -225,7 +225,7 @@ export const proposeCommands: Command[] = [
           principal,
           scope: {
             collections,
-            actions: parseOps(ctx.values.allow ?? 'create').map((a) => ({ [a]: null })),
+            actions: parseOps(ctx.values.allow ?? 'create').map((a) => tagged(a)),
             writes_per_day: ctx.values['per-day'] ? parsePositiveInt(ctx.values['per-day'], '--per-day', 100_000) : 50,
             expires_at_ns: ctx.values.expires ? [parseExpiry(ctx.values.expires)] : [],
           },
@@ -266,4 +266,3 @@ export const proposeCommands: Command[] = [
   }),
 ];
 
-export { opt };

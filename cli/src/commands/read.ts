@@ -1,59 +1,55 @@
 // Read-only commands: status, members, delegates, proposals, proposal, audit.
 import type { Command, Context } from '../cli.ts';
 import { CliError, usageError } from '../errors.ts';
-import { duration, isoFromNs, opt, percent, relative, table, tagOf } from '../format.ts';
-import { parseId, parsePositiveInt } from '../values.ts';
+import { fromOpt, tagged, tagOf } from '../../../canister/src/api/candid.ts';
+import type { DelegateScopeC, ProposalViewC } from '../../../canister/src/api/interface.ts';
+import { PROPOSAL_STATUSES } from '../../../canister/src/governance/types.ts';
+import { duration, isoFromNs, percent, relative, table } from '../format.ts';
+import { isOneOf, parseId, parsePositiveInt } from '../values.ts';
 
-const STATUSES = ['open', 'adopted', 'rejected', 'expired', 'executed', 'failed'];
+const STATUSES = PROPOSAL_STATUSES;
 
-export type ProposalC = {
-  id: bigint; kind: string; proposer: string; summary: string; action: Record<string, any>; preview_json: [] | [string];
-  status: Record<string, null>; created_at_ns: bigint; deadline_ns: bigint; closed_at_ns: [] | [bigint];
-  executed_at_ns: [] | [bigint]; rules: { voting_period_ns: bigint; quorum_bps: number; threshold_bps: number };
-  electorate_size: number; total_power: bigint; yes: bigint; no: bigint; abstain: bigint; failure: [] | [string];
-  result: [] | [{ rev: [] | [string]; records: { uri: string; cid: [] | [string] }[] }];
-};
 
 /** The scripting contract's shape: {id, kind, status, result?} with result {uri, cid, rev}. */
-export function proposalJson(p: ProposalC): { id: bigint; kind: string; status: string; result?: { uri: string; cid: string | null; rev: string | null } } {
+export function proposalJson(p: ProposalViewC): { id: bigint; kind: string; status: string; result?: { uri: string; cid: string | null; rev: string | null } } {
   const out: ReturnType<typeof proposalJson> = { id: p.id, kind: p.kind, status: tagOf(p.status) };
-  const result = opt(p.result);
+  const result = fromOpt(p.result);
   const first = result?.records[0];
-  if (result && first) out.result = { uri: first.uri, cid: opt(first.cid) ?? null, rev: opt(result.rev) ?? null };
+  if (result && first) out.result = { uri: first.uri, cid: fromOpt(first.cid) ?? null, rev: fromOpt(result.rev) ?? null };
   return out;
 }
 
-export function proposalText(p: ProposalC): string {
+export function proposalText(p: ProposalViewC): string {
   const status = tagOf(p.status);
   const lines = [
-    `Proposal ${p.id}: ${p.kind} — ${status}${status === 'failed' ? ` (${opt(p.failure)})` : ''}`,
+    `Proposal ${p.id}: ${p.kind} — ${status}${status === 'failed' ? ` (${fromOpt(p.failure)})` : ''}`,
     `  proposer   ${p.proposer}`,
   ];
   if (p.summary) lines.push(`  summary    ${p.summary}`);
   lines.push(`  created    ${isoFromNs(p.created_at_ns)}`);
   if (status === 'open') lines.push(`  deadline   ${isoFromNs(p.deadline_ns)} (${relative(p.deadline_ns)})`);
-  else if (opt(p.closed_at_ns) !== undefined) lines.push(`  closed     ${isoFromNs(opt(p.closed_at_ns)!)}`);
+  else if (fromOpt(p.closed_at_ns) !== undefined) lines.push(`  closed     ${isoFromNs(fromOpt(p.closed_at_ns)!)}`);
   lines.push(
     `  votes      yes ${p.yes}, no ${p.no}, abstain ${p.abstain} of ${p.total_power} (${p.electorate_size} members at creation)`,
     `  rules      quorum ${percent(p.rules.quorum_bps)}, threshold ${percent(p.rules.threshold_bps)}, period ${duration(p.rules.voting_period_ns)}`,
   );
   const detail = actionDetail(p);
   if (detail) lines.push(`  action     ${detail}`);
-  const result = opt(p.result);
+  const result = fromOpt(p.result);
   if (result) {
-    for (const r of result.records) lines.push(`  wrote      ${r.uri}${opt(r.cid) ? ` (cid ${opt(r.cid)})` : ''}`);
-    if (opt(result.rev)) lines.push(`  commit rev ${opt(result.rev)}`);
+    for (const r of result.records) lines.push(`  wrote      ${r.uri}${fromOpt(r.cid) ? ` (cid ${fromOpt(r.cid)})` : ''}`);
+    if (fromOpt(result.rev)) lines.push(`  commit rev ${fromOpt(result.rev)}`);
   }
   return lines.join('\n');
 }
 
-function actionDetail(p: ProposalC): string {
+function actionDetail(p: ProposalViewC): string {
   const [kind, a] = Object.entries(p.action)[0]!;
   switch (kind) {
     case 'post': return JSON.stringify(a.text);
     case 'delete_record': return `delete ${a.collection}/${a.rkey}`;
-    case 'put_record': return `put ${a.collection}/${opt(a.rkey) ?? '(new)'} ${a.record_json}`;
-    case 'update_profile': return opt(p.preview_json) ?? '';
+    case 'put_record': return `put ${a.collection}/${fromOpt(a.rkey) ?? '(new)'} ${a.record_json}`;
+    case 'update_profile': return fromOpt(p.preview_json) ?? '';
     case 'set_handle': return `handle → ${a.handle}`;
     case 'add_member': return `add ${a.principal} with power ${a.power}`;
     case 'remove_member': return `remove ${a.principal}`;
@@ -68,7 +64,7 @@ function actionDetail(p: ProposalC): string {
 }
 
 export function scopeText(s: { collections: string[]; actions: Record<string, null>[]; writes_per_day: number; expires_at_ns: [] | [bigint] }): string {
-  const exp = opt(s.expires_at_ns);
+  const exp = fromOpt(s.expires_at_ns);
   return `${s.actions.map(tagOf).join('/')} in ${s.collections.join(', ')}, ${s.writes_per_day}/day${exp !== undefined ? `, until ${isoFromNs(exp)}` : ''}`;
 }
 
@@ -81,7 +77,7 @@ export const readCommands: Command[] = [
       const actor = await ctx.conn.actor(false);
       const s = await actor.get_status();
       const data: Record<string, unknown> = { did: s.did, handle: s.handle, pdsUrl: s.pds_url, canisterId: ctx.conn.canisterId() };
-      const plc = opt<string>(s.plc_url);
+      const plc = fromOpt(s.plc_url);
       if (plc) data.plcUrl = plc;
       ctx.emit(data, () =>
         table([
@@ -91,7 +87,7 @@ export const readCommands: Command[] = [
           ['canister', ctx.conn.canisterId()],
           ...(plc ? [['PLC', plc]] : []),
           ['active', s.active ? 'yes' : 'no (deactivated)'],
-          ['rev', opt<string>(s.rev) ?? '(no commit yet)'],
+          ['rev', fromOpt(s.rev) ?? '(no commit yet)'],
           ['events', String(s.head_seq)],
           ['signing key', s.signing_key],
         ]),
@@ -105,7 +101,7 @@ export const readCommands: Command[] = [
     async run(ctx) {
       const actor = await ctx.conn.actor(false);
       const members: { principal: string; power: bigint; since_ns: bigint }[] = [];
-      let page: any;
+      let page: Awaited<ReturnType<typeof actor.list_members>>;
       let after: [] | [string] = [];
       do {
         page = await actor.list_members({ after, limit: [100] });
@@ -135,13 +131,13 @@ export const readCommands: Command[] = [
     examples: ['canopy delegates', 'canopy delegates --json'],
     async run(ctx) {
       const actor = await ctx.conn.actor(false);
-      const list: any[] = await actor.list_delegates();
+      const list = await actor.list_delegates();
       ctx.emit(
         list.map((d) => ({
           principal: d.principal, collections: d.scope.collections, actions: d.scope.actions.map(tagOf),
           writesPerDay: d.scope.writes_per_day, writesToday: d.writes_today,
-          expires: opt<bigint>(d.scope.expires_at_ns) === undefined ? null : isoFromNs(opt<bigint>(d.scope.expires_at_ns)!),
-          grantedBy: opt<bigint>(d.granted_by) ?? null,
+          expires: fromOpt(d.scope.expires_at_ns) === undefined ? null : isoFromNs(fromOpt(d.scope.expires_at_ns)!),
+          grantedBy: fromOpt(d.granted_by) ?? null,
         })),
         () => (list.length === 0 ? 'no delegates' : table(list.map((d) => [d.principal, scopeText(d.scope), `${d.writes_today} today`]), ['DELEGATE', 'SCOPE', 'USED'])),
       );
@@ -158,12 +154,12 @@ export const readCommands: Command[] = [
     examples: ['canopy proposals', 'canopy proposals --status open', 'canopy proposals --status executed --limit 5 --json'],
     async run(ctx) {
       const status = ctx.values.status as string | undefined;
-      if (status !== undefined && !STATUSES.includes(status)) throw usageError(`--status must be one of ${STATUSES.join(', ')}`);
+      if (status !== undefined && !isOneOf(STATUSES, status)) throw usageError(`--status must be one of ${STATUSES.join(', ')}`);
       const limit = ctx.values.limit ? parsePositiveInt(ctx.values.limit, '--limit', 100) : 20;
       const before = ctx.values.before ? parseId(ctx.values.before, '--before') : undefined;
       const actor = await ctx.conn.actor(false);
-      const page = await actor.list_proposals({ status: status ? [{ [status]: null }] : [], after: before === undefined ? [] : [before], limit: [limit], oldest_first: [] });
-      const list = page.proposals as ProposalC[];
+      const page = await actor.list_proposals({ status: status ? [tagged(status)] : [], after: before === undefined ? [] : [before], limit: [limit], oldest_first: [] });
+      const list = page.proposals;
       ctx.emit(
         list.map((p) => ({ ...proposalJson(p), proposer: p.proposer, summary: p.summary, created: isoFromNs(p.created_at_ns), deadline: isoFromNs(p.deadline_ns), yes: p.yes, no: p.no, abstain: p.abstain })),
         () =>
@@ -186,12 +182,12 @@ export const readCommands: Command[] = [
       const id = parseId(ctx.positional(0, 'proposal id'));
       ctx.noMorePositionals(1);
       const actor = await ctx.conn.actor(false);
-      const p = opt<ProposalC>(await actor.get_proposal(id));
+      const p = fromOpt(await actor.get_proposal(id));
       if (!p) throw new CliError(`there is no proposal ${id}`);
       let votes = '';
       if (ctx.values.votes && !ctx.json) {
         const v = await actor.list_votes({ id, after: [], limit: [100] });
-        votes = '\n' + table(v.votes.map((x: any) => [x.principal, tagOf(x.vote), String(x.power), isoFromNs(x.time_ns)]), ['VOTER', 'VOTE', 'POWER', 'AT']);
+        votes = '\n' + table(v.votes.map((x) => [x.principal, tagOf(x.vote), String(x.power), isoFromNs(x.time_ns)]), ['VOTER', 'VOTE', 'POWER', 'AT']);
       }
       ctx.emit(proposalJson(p), () => proposalText(p) + votes);
     },
@@ -209,12 +205,12 @@ export const readCommands: Command[] = [
       const before = ctx.values.before ? parseId(ctx.values.before, '--before') : undefined;
       const actor = await ctx.conn.actor(false);
       const page = await actor.get_audit_log({ after: before === undefined ? [] : [before], limit: [limit], newest_first: [true] });
-      const entries = page.entries.map((e: any) => ({
-        seq: e.seq, time: isoFromNs(e.time_ns), actor: e.actor, event: e.event, proposal: opt(e.proposal_id) ?? null,
-        detail: e.detail, uri: opt(e.uri) ?? null, cid: opt(e.cid) ?? null, rev: opt(e.rev) ?? null,
+      const entries = page.entries.map((e) => ({
+        seq: e.seq, time: isoFromNs(e.time_ns), actor: e.actor, event: e.event, proposal: fromOpt(e.proposal_id) ?? null,
+        detail: e.detail, uri: fromOpt(e.uri) ?? null, cid: fromOpt(e.cid) ?? null, rev: fromOpt(e.rev) ?? null,
       }));
       ctx.emit(entries, () =>
-        table(entries.map((e: any) => [String(e.seq), e.time, e.event, e.proposal === null ? '' : `#${e.proposal}`, e.actor, [e.detail, e.uri, e.rev && `rev ${e.rev}`].filter(Boolean).join(' ')]), ['SEQ', 'TIME', 'EVENT', 'PROP', 'ACTOR', 'DETAIL']),
+        table(entries.map((e) => [String(e.seq), e.time, e.event, e.proposal === null ? '' : `#${e.proposal}`, e.actor, [e.detail, e.uri, e.rev && `rev ${e.rev}`].filter(Boolean).join(' ')]), ['SEQ', 'TIME', 'EVENT', 'PROP', 'ACTOR', 'DETAIL']),
       );
     },
   },

@@ -1,17 +1,16 @@
 // `canopy write …`: a delegate's direct writes, within the scope its delegation allows.
 import { dataToJson } from '../../../canister/src/atproto/data-model.ts';
-import { buildPost } from '../../../canister/src/governance/post.ts';
+import { buildPost } from '../../../canister/src/bsky/post.ts';
 import type { Command, Context } from '../cli.ts';
 import { usageError } from '../errors.ts';
-import { opt } from '../format.ts';
+import { fromOpt } from '../../../canister/src/api/candid.ts';
+import type { RecordWriteResultC } from '../../../canister/src/api/interface.ts';
 import { ownAccount, POST_OPTIONS, postParts } from '../post-input.ts';
 import { parseRecordLocator } from '../values.ts';
 import { RECORD_OPTIONS } from './propose.ts';
 
-type WriteResultC = { uri: string; cid: [] | [string]; rev: string };
-
-function emitWrite(ctx: Context, r: WriteResultC, verb: string): void {
-  const out = { uri: r.uri, cid: opt(r.cid) ?? null, rev: r.rev };
+function emitWrite(ctx: Context, r: RecordWriteResultC, verb: string): void {
+  const out = { uri: r.uri, cid: fromOpt(r.cid) ?? null, rev: r.rev };
   ctx.emit(out, `${verb} ${r.uri}${out.cid ? `\n  cid ${out.cid}` : ''}\n  rev ${r.rev}`);
 }
 

@@ -100,11 +100,11 @@ export function composeView(app: App): HTMLElement {
     try {
       const actor = await app.session.actor();
       if (how === 'propose') {
-        const id = (await actor.propose({ action: actionToC(checked.action), summary: summary.value.trim() ? [summary.value.trim()] : [] })) as bigint;
+        const id = await actor.propose({ action: actionToC(checked.action), summary: summary.value.trim() ? [summary.value.trim()] : [] });
         location.hash = `#/proposals/${id}`;
       } else {
         const record = { ...(dataToJson(checked.preview) as object), createdAt: new Date().toISOString() };
-        const res = (await actor.create_record({ collection: POST_COLLECTION, rkey: [], record_json: JSON.stringify(record) })) as { uri: string };
+        const res = await actor.create_record({ collection: POST_COLLECTION, rkey: [], record_json: JSON.stringify(record) });
         replace(outcome, h('p', { class: 'ok' }, 'Posted: ', h('span', { class: 'mono' }, res.uri)));
       }
     } catch (err) {

@@ -1,6 +1,6 @@
 // Members and voting power, delegates with their scope and today's usage, and the audit log.
 import { isoFromNs, relative, percent, duration } from '../../../cli/src/format.ts';
-import { tag, type DelegateViewC, type RulesC } from '../canister.ts';
+import { tag } from '../canister.ts';
 import { h, replace } from '../dom.ts';
 import { allMembers, type App } from '../app.ts';
 import { poll, showWhenChanged, table } from './parts.ts';
@@ -10,7 +10,7 @@ export function membersView(app: App, signal: AbortSignal): HTMLElement {
   const show = showWhenChanged(box);
   poll(async () => {
     const actor = await app.session.actor();
-    const [members, rules] = await Promise.all([allMembers(actor), actor.get_rules() as Promise<RulesC>]);
+    const [members, rules] = await Promise.all([allMembers(actor), actor.get_rules()]);
     const total = members.reduce((s, m) => s + m.power, 0n);
     show([members, rules, app.me?.principal], () => [
       h('p', {}, `${members.length} members, ${total} voting power in all. Rules: voting period ${duration(rules.voting_period_ns)}, quorum ${percent(rules.quorum_bps)}, threshold ${percent(rules.threshold_bps)}.`),
@@ -26,7 +26,7 @@ export function delegatesView(app: App, signal: AbortSignal): HTMLElement {
   const show = showWhenChanged(box);
   poll(async () => {
     const actor = await app.session.actor();
-    const list = (await actor.list_delegates()) as DelegateViewC[];
+    const list = await actor.list_delegates();
     show([list, app.me?.principal], () => list.length === 0 ? h('p', { class: 'muted' }, 'No delegates: every write goes through a vote.') :
       table(['Delegate', 'May', 'In', 'Today', 'Expires', 'Granted by'], list.map((d) => [
         h('span', { class: 'mono' }, d.principal, d.principal === app.me?.principal ? h('span', { class: 'you' }, ' (you)') : null),
@@ -45,9 +45,7 @@ export function auditView(app: App, signal: AbortSignal): HTMLElement {
   const show = showWhenChanged(box);
   poll(async () => {
     const actor = await app.session.actor();
-    const res = (await actor.get_audit_log({ after: [], limit: [100], newest_first: [true] })) as {
-      entries: { seq: bigint; time_ns: bigint; actor: string; event: string; proposal_id: [] | [bigint]; detail: string; uri: [] | [string] }[];
-    };
+    const res = await actor.get_audit_log({ after: [], limit: [100], newest_first: [true] });
     show(res.entries, () => res.entries.length === 0 ? h('p', { class: 'muted' }, 'Nothing yet.') :
       table(['#', 'When', 'Who', 'What', 'Detail'], res.entries.map((e) => [
         `${e.seq}`, h('time', { datetime: isoFromNs(e.time_ns), title: isoFromNs(e.time_ns) }, relative(e.time_ns)),
@@ -65,8 +63,8 @@ export function healthView(app: App, signal: AbortSignal): HTMLElement {
   poll(async () => {
     const actor = await app.session.actor();
     const [s, approvals] = await Promise.all([
-      actor.get_status() as Promise<typeof app.status>,
-      actor.list_upgrade_approvals() as Promise<{ wasm_hash: string; proposal_id: bigint; time_ns: bigint }[]>,
+      actor.get_status(),
+      actor.list_upgrade_approvals(),
     ]);
     const missing = 'the canister does not report it (get_status has no such field)';
     show([s, approvals], () => [

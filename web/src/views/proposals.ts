@@ -2,7 +2,7 @@
 // threshold progress, time left, who voted what, the preview or result, and the vote buttons.
 // Both poll the canister while shown, so state changes appear without a reload.
 import { percent, relative } from '../../../cli/src/format.ts';
-import { tag, type ProposalView } from '../canister.ts';
+import { tag, tagged, type ProposalView } from '../canister.ts';
 import { h, replace } from '../dom.ts';
 import type { App } from '../app.ts';
 import { postView, type PostJson } from '../post-view.ts';
@@ -45,7 +45,8 @@ function timing(p: ProposalView): string {
 
 export function proposalListView(app: App, signal: AbortSignal): HTMLElement {
   const params = new URLSearchParams(location.hash.split('?')[1] ?? '');
-  const status = params.get('status') ?? '';
+  const wanted = params.get('status') ?? '';
+  const status = (STATUSES as readonly string[]).includes(wanted) ? (wanted as (typeof STATUSES)[number]) : '';
   const filter = h('select', { id: 'status-filter' }, h('option', { value: '' }, 'All'), STATUSES.map((s) => h('option', { value: s }, s)));
   filter.value = status;
   filter.addEventListener('change', () => (location.hash = filter.value ? `#/proposals?status=${filter.value}` : '#/proposals'));
@@ -53,7 +54,7 @@ export function proposalListView(app: App, signal: AbortSignal): HTMLElement {
   const show = showWhenChanged(list);
   const load = async () => {
     const actor = await app.session.actor();
-    const res = (await actor.list_proposals({ status: status ? [{ [status]: null }] : [], after: [], limit: [50], oldest_first: [] })) as { proposals: ProposalView[] };
+    const res = await actor.list_proposals({ status: status ? [tagged(status)] : [], after: [], limit: [50], oldest_first: [] });
     show(res.proposals, () => res.proposals.length === 0 ? h('li', { class: 'muted' }, status ? `No ${status} proposals.` : 'No proposals yet.') : res.proposals.map((p) =>
       h('li', {},
         h('a', { href: `#/proposals/${p.id}`, class: 'proposal-card' },
@@ -84,7 +85,7 @@ export function proposalView(app: App, id: bigint, signal: AbortSignal): HTMLEle
     for (const b of buttons) b.disabled = true;
     try {
       const actor = await app.session.actor();
-      await actor.vote({ id, vote: { [choice]: null } });
+      await actor.vote({ id, vote: tagged(choice) });
       await load();
     } catch (err) {
       replace(message, h('p', { class: 'error' }, `Vote refused: ${app.explain(err)}`));
@@ -96,8 +97,8 @@ export function proposalView(app: App, id: bigint, signal: AbortSignal): HTMLEle
   const load = async () => {
     const actor = await app.session.actor();
     const [found, votes] = await Promise.all([
-      actor.get_proposal(id) as Promise<[] | [ProposalView]>,
-      actor.list_votes({ id, after: [], limit: [500] }) as Promise<{ votes: { principal: string; vote: Record<string, null>; power: bigint; time_ns: bigint }[] }>,
+      actor.get_proposal(id),
+      actor.list_votes({ id, after: [], limit: [500] }),
     ]);
     const p = found[0];
     if (!p) {

@@ -24,9 +24,11 @@ export const getBlob: Handler = ({ model, params }) => {
   requireActive(model);
   const blob = model.getBlob(cid);
   if (!blob) throw new XrpcError('BlobNotFound', `Blob not found: ${cid}`);
-  // Served bytes are user content: never let a browser interpret them in this origin.
+  // Served bytes are user content: never let a browser interpret them in this origin (download, as
+  // the reference PDS answers, plus nosniff and a sandboxing CSP).
   const headers: [string, string][] = [
     ['Content-Length', String(blob.size)],
+    ['Content-Disposition', `attachment; filename="${cid}"`],
     ['X-Content-Type-Options', 'nosniff'],
     ['Content-Security-Policy', "default-src 'none'; sandbox"],
   ];

@@ -3,6 +3,19 @@ import { cidToString, decodeCbor } from '../../atproto/cbor.ts';
 import { atUri, requireActive, requireOwnRepo, type Handler } from '../context.ts';
 import { XrpcError } from '../errors.ts';
 import { jsonResponse } from '../http.ts';
+import type { PdsReadModel } from '../model.ts';
+
+/**
+ * Whether the handle resolves back to the DID, as far as the canister can know without HTTPS outcalls
+ * or DNS: it cannot look up `_atproto.<handle>` TXT records nor fetch another host's
+ * /.well-known/atproto-did. What it can vouch for is the one host it serves itself: when the handle is
+ * the PDS host, its /.well-known/atproto-did (served from this same state) answers this DID. Any other
+ * handle answers false until a resolution check recorded in the identity state exists.
+ */
+export function handleIsCorrect(model: PdsReadModel): boolean {
+  const host = /^https?:\/\/([^/:?#@]+)/i.exec(model.pdsUrl())?.[1]?.toLowerCase();
+  return host !== undefined && host === model.handle().toLowerCase();
+}
 
 export const describeRepo: Handler = ({ model, params }) => {
   requireOwnRepo(model, params.atIdentifier('repo'));
@@ -12,7 +25,7 @@ export const describeRepo: Handler = ({ model, params }) => {
     did: model.did(),
     didDoc: model.didDocument() ?? {},
     collections: model.collections(),
-    handleIsCorrect: true,
+    handleIsCorrect: handleIsCorrect(model),
   });
 };
 

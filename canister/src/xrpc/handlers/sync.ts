@@ -79,15 +79,32 @@ export const getBlocks: Handler = ({ model, deps, params }) => {
   return bytesResponse(deps.blocksCar(blocks), CAR_TYPE);
 };
 
+/**
+ * listRepos cursors have the reference's shape, `<sort key>::<did>` (it uses the account's creation time):
+ * opaque to clients, returned after every non-empty page, and a malformed one is a 400. This PDS hosts one
+ * account, whose sort key is 0, so any well-formed cursor at or past it ends the listing.
+ */
+const REPOS_CURSOR = /^([0-9]{1,16})::(did:[a-z]+:[a-zA-Z0-9._:%-]+)$/;
+const ACCOUNT_SORT_KEY = 0;
+
+function afterCursor(cursor: string | undefined, did: string): boolean {
+  if (cursor === undefined) return false;
+  const m = REPOS_CURSOR.exec(cursor);
+  if (!m) throw invalidRequest('Malformed cursor');
+  const key = Number(m[1]);
+  return key > ACCOUNT_SORT_KEY || (key === ACCOUNT_SORT_KEY && m[2] >= did);
+}
+
 export const listRepos: Handler = ({ model, params }) => {
   params.integer('limit', 1, 1000, 500);
-  const cursor = params.optionalDid('cursor');
+  const cursor = params.string('cursor');
   const did = model.did();
+  const past = afterCursor(cursor, did);
   const head = model.head();
-  // One account; the cursor is the last DID returned, so a cursor at or past it ends the listing.
-  if (!head || (cursor !== undefined && cursor >= did)) return jsonResponse({ repos: [] });
+  if (!head || past) return jsonResponse({ repos: [] });
   const { active, status } = model.accountStatus();
   return jsonResponse({
+    cursor: `${ACCOUNT_SORT_KEY}::${did}`,
     repos: [{ did, head: head.commitCid.toString(), rev: head.rev, active, ...(active ? {} : { status: status ?? 'deactivated' }) }],
   });
 };
