@@ -68,6 +68,7 @@ try {
   const lines = [
     '',
     'Canopy is running locally.',
+    `  members' web app        ${stack.pdsUrl}/`,
     `  PDS (XRPC, well-known)  ${stack.pdsUrl}`,
     `  firehose                ${firehose}`,
     `  DID                     ${stack.did}`,
