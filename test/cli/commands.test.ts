@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { IDL } from '@dfinity/candid';
-import { runCli, type Io } from '../../cli/src/cli.ts';
+import { runCli } from '../../cli/src/cli.ts';
+import { capturedIo } from '../support/cli-io.ts';
 import { Connection } from '../../cli/src/client.ts';
 import { IdentityStore } from '../../cli/src/identity.ts';
 import { COMMANDS } from '../../cli/src/main.ts';
@@ -44,9 +45,7 @@ after(() => {
 
 async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string; sent: any }> {
   calls.length = 0;
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: Io = { stdout: (t) => void out.push(t), stderr: (t) => void err.push(t), isTTY: false, env: { CANOPY_CONFIG_DIR: dir, CANOPY_CANISTER_ID: 'aaaaa-aa' }, cwd: dir };
+  const { io, out, err } = capturedIo({ CANOPY_CONFIG_DIR: dir, CANOPY_CANISTER_ID: 'aaaaa-aa' }, dir);
   const code = await runCli(argv, COMMANDS, io);
   const proposed = calls.find(([m]) => m === 'propose')?.[1];
   // what the CLI sends must be valid Candid for the canister's propose method

@@ -313,6 +313,8 @@ describe('refusals leave state unchanged', () => {
     refuse({ kind: 'set_rules', rules: { votingPeriodNs: SEC_(1), quorumBps: 0, thresholdBps: 0 } }, /voting period/);
     refuse({ kind: 'set_rules', rules: { votingPeriodNs: DAY, quorumBps: 0, thresholdBps: 10000 } }, /threshold/);
     refuse({ kind: 'set_handle', handle: 'not a handle' }, /invalid handle/);
+    refuse({ kind: 'set_handle', handle: 'coop.example' }, /reserved TLD \.example/);
+    refuse({ kind: 'set_handle', handle: 'canopy.onion' }, /reserved TLD \.onion/);
     refuse({ kind: 'delete_record', collection: 'app.bsky.feed.post', rkey: '..' }, /record key/);
     refuse({ kind: 'approve_upgrade', wasmHash: 'xyz' }, /64 lowercase hex/);
     refuse({ kind: 'grant_delegate', principal: DAVE, scope: { collections: [], actions: ['create'], writesPerDay: 1, expiresAtNs: null } }, /at least one collection/);

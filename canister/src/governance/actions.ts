@@ -1,7 +1,7 @@
 // Per-kind rules of proposal actions: what is checked when a proposal is made, and which effects
 // an adopted proposal has.
 import { Principal } from '@dfinity/principal';
-import { isValidHandle, normalizeHandle, tidFromTime } from '../atproto/syntax/index.ts';
+import { accountHandleProblem, normalizeHandle, tidFromTime } from '../atproto/syntax/index.ts';
 import { collectionProblem, rkeyProblem } from '../repo/index.ts';
 import { buildPost, POST_COLLECTION } from '../bsky/post.ts';
 import { applyProfilePatch, buildProfilePatch, PROFILE_COLLECTION, PROFILE_RKEY } from '../bsky/profile.ts';
@@ -93,9 +93,12 @@ function checkActionInput(env: GovernanceEnv, action: ProposalAction, nowNs: big
       ensureValidRecord(PROFILE_COLLECTION, applyProfilePatch(undefined, patch), PROFILE_RKEY);
       return { action, preview: patch };
     }
-    case 'set_handle':
-      if (!isValidHandle(action.handle)) fail(`invalid handle ${JSON.stringify(action.handle)}`);
+    case 'set_handle': {
+      // Refused when proposed, not only when executed: a vote on a handle the account can never take is wasted.
+      const problem = accountHandleProblem(action.handle);
+      if (problem) fail(`invalid handle ${JSON.stringify(action.handle)}: ${problem}`);
       return { action: { kind: 'set_handle', handle: normalizeHandle(action.handle) }, preview: null };
+    }
     case 'add_member':
     case 'set_member_power':
       ensurePrincipal(action.principal, 'member');

@@ -1,4 +1,4 @@
-// The protocol helpers the HTTP face needs from core-data and core-repo, gathered in one interface so
+// The protocol helpers the HTTP face needs from atproto/ and repo/, gathered in one interface so
 // the handlers stay pure and can be exercised with any implementation of them (index.ts binds the real ones).
 import type { CID } from '../atproto/cbor.ts';
 import type { BlockReader } from './model.ts';
@@ -10,7 +10,7 @@ export interface XrpcDeps {
   isValidNsid(s: string): boolean;
   isValidRecordKey(s: string): boolean;
   isValidTid(s: string): boolean;
-  /** core-repo exportRepoChunk: first chunk = CAR header + commit; concatenation of all chunks = one CAR. */
+  /** repo/ exportRepoChunk: first chunk = CAR header + commit; concatenation of all chunks = one CAR. */
   exportRepoChunk(
     store: BlockReader,
     commitCid: CID,

@@ -7,6 +7,8 @@ export type HttpRequest = { method: string; url: string; headers: [string, strin
  * record: record { kind : text; ref : text; cursor : text; since : text }.
  * kind 'repo': ref = commit CID being exported, cursor = exportRepoChunk cursor, since = rev or ''.
  * kind 'blob': ref = blob CID, cursor = next byte offset (decimal), since = ''.
+ * The Candid shape is api/interface.ts `StreamingToken` (xrpc sits below api and cannot import it); main.ts
+ * passes values both ways between the two, so a change to either one alone is a type error.
  */
 export type StreamingToken = { kind: string; ref: string; cursor: string; since: string };
 

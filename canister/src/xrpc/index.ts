@@ -1,4 +1,4 @@
-// The XRPC face bound to the project's own protocol code (core-data syntax + JSON, core-repo CAR
+// The XRPC face bound to the project's own protocol code (atproto/ syntax + JSON, repo/ CAR
 // export and proofs). main.ts wires handleHttp / handleStreamingCallback into http_request and
 // http_request_streaming_callback.
 import { dataToJson } from '../atproto/data-model.ts';

@@ -1,4 +1,4 @@
-// The read model the HTTP face serves from (docs/contracts.md section 4). canister-state implements
+// The read model the HTTP face serves from (docs/contracts.md section 4). pds/read-model.ts implements
 // it over stable storage; tests implement it in memory. Keep this file and the contract in sync.
 import type { CID } from '../atproto/cbor.ts';
 import type { BlockReader, RepoHead } from '../repo/index.ts';

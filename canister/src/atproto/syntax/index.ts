@@ -1,5 +1,5 @@
 export { InvalidSyntaxError } from './error.ts';
-export { isValidHandle, ensureValidHandle, normalizeHandle } from './handle.ts';
+export { isValidHandle, ensureValidHandle, normalizeHandle, accountHandleProblem, isValidAccountHandle } from './handle.ts';
 export { isValidDid, ensureValidDid } from './did.ts';
 export { isValidNsid, ensureValidNsid } from './nsid.ts';
 export { isValidRecordKey, ensureValidRecordKey } from './recordkey.ts';
