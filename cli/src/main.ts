@@ -6,9 +6,10 @@ import { readCommands } from './commands/read.ts';
 import { uploadCommands } from './commands/upload.ts';
 import { voteCommands } from './commands/vote.ts';
 import { writeCommands } from './commands/write.ts';
+import { verifyCommands } from './commands/verify.ts';
 
-/** In the order `canopy help` lists them: reading, voting, proposing, writing, then local set-up. */
-export const COMMANDS: Command[] = [...readCommands, ...voteCommands, ...proposeCommands, ...writeCommands, ...uploadCommands, ...identityCommands];
+/** In the order `canopy help` lists them: reading, voting, proposing, writing, then local set-up and verification. */
+export const COMMANDS: Command[] = [...readCommands, ...voteCommands, ...proposeCommands, ...writeCommands, ...uploadCommands, ...identityCommands, ...verifyCommands];
 
 export function processIo(): Io {
   return {
