@@ -7,7 +7,7 @@ import type { Effect, ExecutionOutcome, ProposalStatus } from '../governance/typ
 import { GovernanceError } from '../governance/types.ts';
 import { decide } from '../governance/rules.ts';
 import { getValue, putValue } from '../governance/store.ts';
-import { WasmStaging, type StagedModule } from '../governance/wasm-staging.ts';
+import { WasmStaging, type StagedModule } from './wasm-staging.ts';
 import type { Pds } from '../pds/pds.ts';
 import type { KvStore } from '../storage/kv.ts';
 import type { CallContext } from './governance-methods.ts';

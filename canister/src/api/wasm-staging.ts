@@ -6,8 +6,8 @@
 // only be cleared as a whole: it is cleared once no staged module is left).
 import { sha256Final, sha256Init, sha256Update, type Sha256State } from '../pds/resumable-sha256.ts';
 import type { KvStore } from '../storage/kv.ts';
-import { getValue, putValue, scan } from './store.ts';
-import { GovernanceError } from './types.ts';
+import { getValue, putValue, scan } from '../governance/store.ts';
+import { GovernanceError } from '../governance/types.ts';
 
 /** The IC's chunk size limit (a chunk store holds chunks of at most 1 MiB). */
 export const MAX_CHUNK_BYTES = 1024 * 1024;
