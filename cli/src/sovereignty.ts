@@ -25,3 +25,34 @@ export function isSovereign(canopy: { id: string; controllers: string[] }, stewa
   return canopy.controllers.length === 1 && canopy.controllers[0] === steward.id
     && steward.controllers.length === 1 && steward.controllers[0] === canopy.id;
 }
+
+export type Sovereignty = {
+  controllers: string[];
+  steward: string | null;
+  moduleHash: string | null;
+  sovereign: boolean;
+  /** non-canister principals among the controllers of Canopy or of its steward */
+  people: string[];
+};
+
+/** What `canopy status` reports about control: all certified by the IC except the steward's id, which Canopy names. */
+export async function sovereigntyOf(agent: HttpAgent, canopyId: string, steward: string | null): Promise<Sovereignty> {
+  const canopy = await certifiedCanister(agent, Principal.fromText(canopyId));
+  const stewardState = steward ? await certifiedCanister(agent, Principal.fromText(steward)) : null;
+  const people = [...new Set([...canopy.controllers, ...(stewardState?.controllers ?? [])].filter((p) => !isCanisterPrincipal(p)))];
+  return {
+    controllers: canopy.controllers,
+    steward,
+    moduleHash: canopy.moduleHash,
+    sovereign: stewardState !== null && isSovereign({ id: canopyId, ...canopy }, { id: steward!, ...stewardState }),
+    people,
+  };
+}
+
+/** The plain sentence `canopy status` prints about who can change the code. */
+export function sovereigntyText(s: Sovereignty): string {
+  if (s.people.length)
+    return `WARNING: a person controls the canisters (${s.people.join(', ')}): they can install any code, which can post and sign as the community`;
+  if (s.sovereign) return 'sovereign: Canopy and its steward control only each other; code changes only by an upgrade proposal';
+  return 'not sovereign: the controllers of Canopy and its steward are not exactly each other';
+}

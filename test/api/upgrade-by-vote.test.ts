@@ -6,6 +6,9 @@
 // post_upgrade traps and a module that fails the health check each fail with the reason, and the
 // old module runs again with its state. Nobody but the two canisters manages either.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Actor, HttpAgent, type Identity } from '@dfinity/agent';
 import { IDL } from '@dfinity/candid';
@@ -13,7 +16,9 @@ import { Ed25519KeyIdentity } from '@dfinity/identity';
 import { Principal } from '@dfinity/principal';
 import { fromOpt, tagged, tagOf } from '../../canister/src/api/candid.ts';
 import { idlFactory, type CanopyService, type ProposalActionC, type ProposalViewC } from '../../canister/src/api/interface.ts';
+import { runCli, type Io } from '../../cli/src/cli.ts';
 import { certifiedModuleHash } from '../../cli/src/commands/verify.ts';
+import { COMMANDS } from '../../cli/src/main.ts';
 import { certifiedCanister, isSovereign } from '../../cli/src/sovereignty.ts';
 import { proposeUpgrade, wasmSha256 } from '../../cli/src/wasm-staging.ts';
 import { startBridge, type RunningBridge } from '../../bridge/src/index.ts';
@@ -38,6 +43,8 @@ let stewardId: Principal;
 let v1: Uint8Array;
 let current: Uint8Array;
 let bridge: RunningBridge;
+const cliDir = mkdtempSync(join(tmpdir(), 'canopy-upgrade-cli-'));
+let cliMember: string;
 let subscriber: TestClient;
 const as: Record<string, CanopyActor> = {};
 
@@ -52,13 +59,16 @@ before(async () => {
   const stewardWasm = await buildTarget('steward');
   replica = await startReplica({ port: 0 });
   const agent = await agentFor(deployer);
+  cliMember = (await cli('identity', 'new', 'member')).out.principal;
+  const init = testInitArgs({
+    members: [alice.getPrincipal(), Principal.fromText(cliMember)],
+    delegates: [{ principal: writer.getPrincipal().toText(), scope: { collections: [POST], actions: [{ create: null }], writes_per_day: 1000, expires_at_ns: [] } }],
+  });
+  init.governance.members[0]!.power = 3n; // alice's yes alone adopts
   ({ canopyId, stewardId } = await deploySovereign({
     agent,
     canopyWasm: v1,
-    canopyInit: encodeInitArgs(testInitArgs({
-      members: [alice.getPrincipal()],
-      delegates: [{ principal: writer.getPrincipal().toText(), scope: { collections: [POST], actions: [{ create: null }], writes_per_day: 1000, expires_at_ns: [] } }],
-    })),
+    canopyInit: encodeInitArgs(init),
     stewardWasm,
     stewardInit: (canopy) => new Uint8Array(IDL.encode([InitArgsIdl], [{ canopy }])),
     setSteward: async (canopy, steward) => {
@@ -81,7 +91,23 @@ after(async () => {
   subscriber?.close();
   await bridge?.close();
   await replica?.stop();
+  rmSync(cliDir, { recursive: true, force: true });
 });
+
+/** `canopy <args> --json` in process, as the CLI member, against this replica and canister. */
+async function cli(...args: string[]): Promise<{ code: number; out: any; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: Io = {
+    stdout: (t) => void out.push(t),
+    stderr: (t) => void err.push(t),
+    isTTY: false,
+    env: { CANOPY_CONFIG_DIR: cliDir, CANOPY_HOST: replica?.url ?? 'http://127.0.0.1:9', ...(canopyId ? { CANOPY_CANISTER_ID: canopyId.toText() } : {}) },
+    cwd: cliDir,
+  };
+  const code = await runCli([...args, '--json'], COMMANDS, io);
+  return { code, out: out.length ? JSON.parse(out.join('')) : undefined, err: err.join('\n') };
+}
 
 async function post(text: string) {
   return as.writer!.create_record({ collection: POST, rkey: [], record_json: JSON.stringify({ $type: POST, text, createdAt: new Date().toISOString() }) });
@@ -93,6 +119,11 @@ async function upgradeByVote(wasm: Uint8Array, note: string): Promise<ProposalVi
   assert.equal(wasmHash, wasmSha256(wasm));
   const open = (await as.anon!.get_proposal(id))[0]!;
   assert.deepEqual(open.action, { upgrade: { wasm_hash: wasmHash, target: { canopy: null }, arg: [], commit: ['abc1234'] } }, 'voters see the hash and the claimed commit');
+  return adopt(id);
+}
+
+/** Alice votes yes (adopts); the timers run until the proposal is decided. */
+async function adopt(id: bigint): Promise<ProposalViewC> {
   await as.alice!.vote({ id, vote: tagged('yes') });
   for (let i = 0; i < 300; i++) {
     await replica.advanceTime(1_000);
@@ -172,6 +203,34 @@ describe('upgrade by vote', () => {
     await replica.advanceTime(600_000);
     assert.equal(await certifiedModuleHash(replica.url, canopyId.toText(), true), wasmSha256(current));
     assert.equal(tagOf((await as.anon!.get_proposal(1n))[0]!.status), 'executed');
+  });
+
+  it('the CLI: propose upgrade uploads and proposes, proposal shows result.moduleHash, status shows sovereignty', async () => {
+    const v3 = withCustomSection(current, 'release 3');
+    const file = join(cliDir, 'v3.wasm');
+    writeFileSync(file, v3);
+    const proposed = await cli('propose', 'upgrade', '--wasm', file, '--commit', 'abcdef1', '--arg', '()');
+    assert.equal(proposed.code, 0, proposed.err);
+    assert.equal(proposed.out.wasmHash, wasmSha256(v3));
+    const shown = await cli('proposal', String(proposed.out.id));
+    assert.equal(shown.out.status, 'open');
+    const p = await adopt(BigInt(proposed.out.id));
+    assert.equal(tagOf(p.status), 'executed', fromOpt(p.failure));
+    current = v3;
+    const done = await cli('proposal', String(proposed.out.id));
+    assert.deepEqual(done.out, { id: Number(proposed.out.id), kind: 'upgrade', status: 'executed', result: { moduleHash: wasmSha256(v3) } });
+    const failed = await cli('proposal', '2');
+    assert.equal(failed.out.status, 'failed');
+    assert.match(failed.out.failure, /install_chunked_code failed/);
+    const status = await cli('status');
+    assert.equal(status.code, 0, status.err);
+    assert.deepEqual(
+      { controllers: status.out.controllers, steward: status.out.steward, moduleHash: status.out.moduleHash, sovereign: status.out.sovereign },
+      { controllers: [stewardId.toText()], steward: stewardId.toText(), moduleHash: wasmSha256(v3), sovereign: true },
+    );
+    const bad = await cli('propose', 'upgrade', '--wasm', join(cliDir, 'v3.wasm'), '--commit', 'not-a-sha');
+    assert.equal(bad.code, 2, 'a usage error');
+    assert.match(bad.err, /--commit must be a git commit id/);
   });
 
   it('a non-member cannot upload or propose code; a report from anyone but the steward is refused', async () => {
