@@ -12,14 +12,16 @@ const CHUNK = 1024 * 1024;
 const sha256 = (b: Uint8Array) => new Uint8Array(createHash('sha256').update(b).digest());
 
 /** Installs `wasm` on a canister the agent controls, from the canister's own chunk store (left empty). */
-export async function installChunked(ic: ManagementCanister, canisterId: Principal, wasm: Uint8Array, arg: Uint8Array): Promise<void> {
+export async function installChunked(
+  ic: ManagementCanister, canisterId: Principal, wasm: Uint8Array, arg: Uint8Array, mode: 'install' | 'upgrade' = 'install',
+): Promise<void> {
   const chunks: Uint8Array[] = [];
   for (let i = 0; i < wasm.length; i += CHUNK) {
     const { hash } = await ic.upload_chunk({ canister_id: canisterId, chunk: wasm.subarray(i, i + CHUNK) });
     chunks.push(Uint8Array.from(hash));
   }
   await ic.install_chunked_code({
-    mode: { install: null },
+    mode: mode === 'install' ? { install: null } : { upgrade: [] },
     target_canister: canisterId,
     store_canister: [canisterId],
     chunk_hashes_list: chunks.map((hash) => ({ hash })),
