@@ -1,6 +1,6 @@
 // The local stack's deployment: Canopy and the steward controlling each other (no person), and on
-// every change of Canopy's code the sovereign path — the founding member stages the new module,
-// proposes the upgrade and votes for it, and the steward installs it — exactly as on mainnet.
+// every change of either's code the sovereign path — the founding member stages the new module,
+// proposes the upgrade and votes for it, and the other canister installs it — as on mainnet.
 import { createHash } from 'node:crypto';
 import { Actor, type HttpAgent } from '@dfinity/agent';
 import { IDL } from '@dfinity/candid';
@@ -38,10 +38,10 @@ export async function deployStack(opts: {
   const stewardHash = existing.stewardId ? await installedHash(agent, existing.stewardId) : undefined;
 
   if (existing.canisterId && canopyHash && existing.stewardId && stewardHash) {
-    if (stewardHash !== sha256(opts.stewardWasm))
-      opts.log('the steward\'s code changed: upgrade it with `canopy propose upgrade --target steward --wasm .azle/steward/steward.wasm`');
-    if (canopyHash === sha256(opts.canopyWasm)) return { canisterId: existing.canisterId, stewardId: existing.stewardId, action: 'unchanged' };
-    await upgradeByVote(opts, existing.canisterId);
+    const stale = { canopy: canopyHash !== sha256(opts.canopyWasm), steward: stewardHash !== sha256(opts.stewardWasm) };
+    if (!stale.canopy && !stale.steward) return { canisterId: existing.canisterId, stewardId: existing.stewardId, action: 'unchanged' };
+    if (stale.canopy) await upgradeByVote(opts, existing.canisterId, 'canopy', opts.canopyWasm);
+    if (stale.steward) await upgradeByVote(opts, existing.canisterId, 'steward', opts.stewardWasm);
     return { canisterId: existing.canisterId, stewardId: existing.stewardId, action: 'upgraded by vote' };
   }
 
@@ -70,11 +70,11 @@ export async function deployStack(opts: {
   return { canisterId: canopyId.toText(), stewardId: stewardId.toText(), action: 'created' };
 }
 
-/** The member stages the module, proposes the upgrade, votes yes; the steward installs it. */
-async function upgradeByVote(opts: Parameters<typeof deployStack>[0], canisterId: string): Promise<void> {
+/** The member stages the module, proposes the upgrade, votes yes; the steward (or, for the steward, Canopy) installs it. */
+async function upgradeByVote(opts: Parameters<typeof deployStack>[0], canisterId: string, target: 'canopy' | 'steward', wasm: Uint8Array): Promise<void> {
   const canopy = Actor.createActor<CanopyService>(idlFactory, { agent: opts.agent, canisterId });
-  const { id, wasmHash } = await proposeUpgrade(canopy, { wasm: opts.canopyWasm, target: 'canopy', summary: 'local stack: the canister code changed' });
-  opts.log(`canister code changed: proposal ${id} upgrades to ${wasmHash}; voting yes`);
+  const { id, wasmHash } = await proposeUpgrade(canopy, { wasm, target, summary: `local stack: the ${target} code changed` });
+  opts.log(`${target} code changed: proposal ${id} upgrades it to ${wasmHash}; voting yes`);
   const voted = await canopy.vote({ id, vote: tagged('yes') });
   if (tagOf(voted.status) === 'open') throw new Error(`proposal ${id} is still open after the founding member's vote (the DAO has other members): vote on it, then start again`);
   let outcome = '';
@@ -86,5 +86,5 @@ async function upgradeByVote(opts: Parameters<typeof deployStack>[0], canisterId
     return status === 'executed' || status === 'failed';
   });
   if (outcome) throw new Error(`the upgrade by vote failed (proposal ${id}): ${outcome}; the canister runs its previous code`);
-  opts.log(`proposal ${id} executed: the steward installed ${wasmHash}`);
+  opts.log(`proposal ${id} executed: ${target} runs ${wasmHash}`);
 }

@@ -42,6 +42,7 @@ let canopyId: Principal;
 let stewardId: Principal;
 let v1: Uint8Array;
 let current: Uint8Array;
+let stewardWasm: Uint8Array;
 let bridge: RunningBridge;
 const cliDir = mkdtempSync(join(tmpdir(), 'canopy-upgrade-cli-'));
 let cliMember: string;
@@ -56,7 +57,7 @@ const actorFor = async (identity?: Identity) => Actor.createActor<CanopyService>
 before(async () => {
   v1 = await buildCanister();
   current = v1;
-  const stewardWasm = await buildTarget('steward');
+  stewardWasm = await buildTarget('steward');
   replica = await startReplica({ port: 0 });
   const agent = await agentFor(deployer);
   cliMember = (await cli('identity', 'new', 'member')).out.principal;
@@ -231,6 +232,31 @@ describe('upgrade by vote', () => {
     const bad = await cli('propose', 'upgrade', '--wasm', join(cliDir, 'v3.wasm'), '--commit', 'not-a-sha');
     assert.equal(bad.code, 2, 'a usage error');
     assert.match(bad.err, /--commit must be a git commit id/);
+  });
+
+  it('upgrades the steward by vote (Canopy drives it), and rolls back a steward module that fails its health check', async () => {
+    const steward = Actor.createActor(stewardIdlFactory, { agent: await agentFor(), canisterId: stewardId }) as any;
+    const before = await steward.get_upgrade(1n);
+    const s2 = withCustomSection(stewardWasm, 'steward 2');
+    // Four modules are staged (the bound); those of decided proposals are dropped an hour after their last use.
+    assert.equal((await as.anon!.list_staged_wasm()).length, 4);
+    await assert.rejects(proposeUpgrade(as.alice!, { wasm: s2, target: 'steward' }), /4 modules are staged already/);
+    await replica.advanceTime(3_600_000);
+    const { id } = await proposeUpgrade(as.alice!, { wasm: s2, target: 'steward', commit: 'abc1234' });
+    assert.deepEqual((await as.anon!.list_staged_wasm()).map((m) => m.wasm_hash), [wasmSha256(s2)]);
+    const p = await adopt(id);
+    assert.equal(tagOf(p.status), 'executed', fromOpt(p.failure));
+    assert.equal(fromOpt(fromOpt(p.result)!.module_hash), wasmSha256(s2));
+    assert.equal(await certifiedModuleHash(replica.url, stewardId.toText(), true), wasmSha256(s2));
+    assert.equal((await steward.get_config()).canopy.toText(), canopyId.toText());
+    assert.deepEqual(await steward.get_upgrade(1n), before, 'its records survive its upgrade');
+    const broken = assemble({ imports: [], funcs: [{ export: 'canister_post_upgrade', body: [] }] });
+    const q = await adopt((await proposeUpgrade(as.alice!, { wasm: broken, target: 'steward' })).id);
+    assert.equal(tagOf(q.status), 'failed');
+    assert.match(fromOpt(q.failure)!, /health check failed/);
+    assert.equal(await certifiedModuleHash(replica.url, stewardId.toText(), true), wasmSha256(s2));
+    assert.deepEqual(await steward.get_upgrade(1n), before);
+    assert.deepEqual((await certifiedCanister(await agentFor(), stewardId)).controllers, [canopyId.toText()]);
   });
 
   it('a non-member cannot upload or propose code; a report from anyone but the steward is refused', async () => {

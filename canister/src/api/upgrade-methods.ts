@@ -7,6 +7,7 @@ import type { Effect, ExecutionOutcome, ProposalStatus } from '../governance/typ
 import { GovernanceError } from '../governance/types.ts';
 import { decide } from '../governance/rules.ts';
 import { getValue, putValue } from '../governance/store.ts';
+import { upgradeSteward, type ManagementPorts, type StewardPorts } from './steward-upgrade.ts';
 import { WasmStaging, type StagedModule } from './wasm-staging.ts';
 import type { Pds } from '../pds/pds.ts';
 import type { KvStore } from '../storage/kv.ts';
@@ -22,6 +23,10 @@ export interface UpgradePorts {
   /** the steward's `upgrade_canopy` (a reject throws) */
   requestUpgrade(steward: string, req: StewardUpgradeRequestC): Promise<StewardUpgradeViewC>;
   isController(principal: string): boolean;
+  /** this canister's id (the store canister when installing the steward) */
+  self(): string;
+  management: ManagementPorts;
+  stewardPeer: StewardPorts;
 }
 
 const hex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
@@ -134,11 +139,15 @@ export class Upgrades {
    * the steward works (its steward_report settles the proposal).
    */
   async execute(id: bigint, effect: Extract<Effect, { type: 'upgrade' }>): Promise<ExecutionOutcome | null> {
-    if (effect.target !== 'canopy') return { err: 'upgrading the steward is not supported by this release' };
     const steward = this.steward();
     if (!steward) return { err: 'no steward is configured (set_steward at deployment)' };
     const m = this.staging.get(effect.wasmHash);
     if (!m?.complete) return { err: `the module ${effect.wasmHash} is no longer staged` };
+    if (effect.target === 'steward') {
+      return upgradeSteward(this.kv, this.ports.management, this.ports.stewardPeer, {
+        id, steward, self: this.ports.self(), wasmHash: effect.wasmHash, chunkHashes: m.chunks, arg: effect.arg,
+      });
+    }
     let view: StewardUpgradeViewC;
     try {
       view = await this.ports.requestUpgrade(steward, {
