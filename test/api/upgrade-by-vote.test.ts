@@ -16,7 +16,7 @@ import { Ed25519KeyIdentity } from '@dfinity/identity';
 import { Principal } from '@dfinity/principal';
 import { fromOpt, tagged, tagOf } from '../../canister/src/api/candid.ts';
 import { idlFactory, type CanopyService, type ProposalActionC, type ProposalViewC } from '../../canister/src/api/interface.ts';
-import { runCli, type Io } from '../../cli/src/cli.ts';
+import { runCli } from '../../cli/src/cli.ts';
 import { certifiedModuleHash } from '../../cli/src/commands/verify.ts';
 import { COMMANDS } from '../../cli/src/main.ts';
 import { certifiedCanister, isSovereign } from '../../cli/src/sovereignty.ts';
@@ -30,6 +30,7 @@ import { range, TestClient } from '../bridge/helpers.ts';
 import { assemble } from '../replica-exec/mini-wasm.ts';
 import { buildTarget, withCustomSection } from '../steward/deploy.ts';
 import { buildCanister, encodeInitArgs, testInitArgs, type CanopyActor } from '../support/canopy.ts';
+import { captureIo } from '../support/cli-io.ts';
 
 const POST = 'app.bsky.feed.post';
 const deployer = Ed25519KeyIdentity.generate(); // a person: controls nothing once deployment is done
@@ -97,15 +98,10 @@ after(async () => {
 
 /** `canopy <args> --json` in process, as the CLI member, against this replica and canister. */
 async function cli(...args: string[]): Promise<{ code: number; out: any; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: Io = {
-    stdout: (t) => void out.push(t),
-    stderr: (t) => void err.push(t),
-    isTTY: false,
-    env: { CANOPY_CONFIG_DIR: cliDir, CANOPY_HOST: replica?.url ?? 'http://127.0.0.1:9', ...(canopyId ? { CANOPY_CANISTER_ID: canopyId.toText() } : {}) },
-    cwd: cliDir,
-  };
+  const { io, out, err } = captureIo(cliDir, {
+    ...(replica ? { CANOPY_HOST: replica.url } : {}),
+    ...(canopyId ? { CANOPY_CANISTER_ID: canopyId.toText() } : {}),
+  });
   const code = await runCli([...args, '--json'], COMMANDS, io);
   return { code, out: out.length ? JSON.parse(out.join('')) : undefined, err: err.join('\n') };
 }

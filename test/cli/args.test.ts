@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { commandHelp, runCli, splitCommand, type Io } from '../../cli/src/cli.ts';
+import { commandHelp, runCli, splitCommand } from '../../cli/src/cli.ts';
+import { captureIo } from '../support/cli-io.ts';
 import { canisterIdFor, hostFor, parseNetwork } from '../../cli/src/config.ts';
 import { COMMANDS } from '../../cli/src/main.ts';
 import {
@@ -17,16 +18,7 @@ after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 function fakeIo(env: Record<string, string> = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'canopy-args-'));
   dirs.push(dir);
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: Io = {
-    stdout: (t) => void out.push(t),
-    stderr: (t) => void err.push(t),
-    isTTY: false,
-    env: { CANOPY_CONFIG_DIR: dir, CANOPY_HOST: 'http://127.0.0.1:9', ...env },
-    cwd: dir,
-  };
-  return { io, out, err, dir };
+  return { ...captureIo(dir, env), dir };
 }
 
 describe('values', () => {
