@@ -23,7 +23,7 @@ export type Target = 'canopy' | 'steward';
 /** `did`: where Azle writes the interface it derives (Canopy's canister/canopy.did is generated from its method table). */
 export const TARGETS: Record<Target, { sources: string[]; did: string }> = {
   canopy: { sources: ['canister/src'], did: '.azle/canopy/canopy.did' },
-  // the steward reuses the canister's Candid reply helper
+  // the steward reuses the canister's Candid reply functions (canister/src/ic/reply.ts)
   steward: { sources: ['steward/src', 'canister/src/ic'], did: 'steward/steward.did' },
 };
 

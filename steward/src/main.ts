@@ -18,7 +18,7 @@ function armWatchdog(): void {
 export default class {
   @init([InitArgsIdl])
   init(args: { canopy: Principal }): void {
-    steward.init({ canopy: args.canopy.toText() });
+    steward.init({ target: args.canopy.toText() });
     armWatchdog();
   }
 
@@ -67,6 +67,6 @@ export default class {
   @query(M.get_config.args, M.get_config.ret)
   get_config() {
     const c = steward.configView();
-    return { canopy: Principal.fromText(c.canopy), active: c.active };
+    return { canopy: Principal.fromText(c.target), active: c.active };
   }
 }

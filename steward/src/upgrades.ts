@@ -91,8 +91,8 @@ const ROLLBACK_RETRY_SECONDS = 10;
 const MAX_CHUNKS = 100;
 const MAX_ARG_BYTES = 2 * 1024 * 1024;
 
-const StoredConfigIdl: IDL.Type = IDL.Record({ canopy: IDL.Text, active: IDL.Opt(IDL.Nat64), token: IDL.Nat64 });
-type Config = { canopy: string; active: Opt<bigint>; token: bigint };
+const StoredConfigIdl: IDL.Type = IDL.Record({ target: IDL.Text, store: IDL.Text, active: IDL.Opt(IDL.Nat64), token: IDL.Nat64 });
+type Config = { target: string; store: string; active: Opt<bigint>; token: bigint };
 
 const phaseOf = (r: UpgradeRecord) => Object.keys(r.phase)[0] as Phase;
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
@@ -120,8 +120,13 @@ export class Steward {
 
   // ---------- configuration ----------
 
-  init(args: { canopy: string }): void {
-    this.saveConfig({ canopy: args.canopy, active: [], token: 0n });
+  /**
+   * `target`: the canister upgraded (and, in the steward, the only caller); `store`: the canister whose
+   * chunk store holds the modules (default: the target). The steward: target = store = Canopy. Canopy
+   * upgrading the steward can drive the same procedure with target = the steward, store = Canopy itself.
+   */
+  init(args: { target: string; store?: string }): void {
+    this.saveConfig({ target: args.target, store: args.store ?? args.target, active: [], token: 0n });
   }
 
   private config(): Config {
@@ -134,18 +139,19 @@ export class Steward {
     this.map.set('config', new Uint8Array(IDL.encode([StoredConfigIdl], [c])));
   }
 
-  peer(): string {
-    return this.config().canopy;
+  /** The canister this procedure upgrades (for the steward: Canopy, its peer). */
+  target(): string {
+    return this.config().target;
   }
 
-  configView(): { canopy: string; active: Opt<bigint> } {
+  configView(): { target: string; active: Opt<bigint> } {
     const c = this.config();
-    return { canopy: c.canopy, active: c.active };
+    return { target: c.target, active: c.active };
   }
 
   /** Only the Canopy canister may call the steward's update methods. */
   authorize(caller: string): void {
-    const canopy = this.peer();
+    const canopy = this.target();
     if (caller !== canopy) throw new StewardError(`only the Canopy canister ${canopy} may call the steward; caller ${caller} refused`);
   }
 
@@ -175,7 +181,7 @@ export class Steward {
     const c = this.config();
     const active = c.active[0];
     const state = active === undefined ? 'idle' : `upgrade ${active} at ${phaseOf(this.load(active)!)}`;
-    return { ok: true, detail: `peer ${c.canopy}; ${state}` };
+    return { ok: true, detail: `peer ${c.target}; ${state}` };
   }
 
   // ---------- requests ----------
@@ -186,6 +192,11 @@ export class Steward {
    */
   request(caller: string, req: UpgradeRequest): UpgradeView {
     this.authorize(caller);
+    return this.enqueue(req);
+  }
+
+  /** `request` without the caller check, for a canister driving the procedure itself. */
+  enqueue(req: UpgradeRequest): UpgradeView {
     const existing = this.load(req.proposal_id);
     if (existing) {
       if (!sameBytes(existing.wasm_hash, req.wasm_hash)) {
@@ -291,7 +302,7 @@ export class Steward {
   /** One management or peer call. Forward steps turn an error into a rollback; rollback and report steps retry. */
   private async step(phase: Phase, r: UpgradeRecord): Promise<StepResult> {
     const { mgmt, peer } = this.ports;
-    const canopy = this.peer();
+    const { target, store } = this.config();
     const fail = (next: Phase, what: string) => (err: unknown): StepResult => ({
       next,
       outcome: { failed: { reason: `${what}: ${reasonOf(err)}` } },
@@ -299,41 +310,41 @@ export class Steward {
     const retry = (what: string) => (err: unknown): StepResult => ({ next: phase, retry: `${what}: ${reasonOf(err)}` });
     switch (phase) {
       case 'stop':
-        return mgmt.stop(canopy).then(() => ({ next: 'snapshot' as Phase }), fail('rollback_start', 'stop_canister failed'));
+        return mgmt.stop(target).then(() => ({ next: 'snapshot' as Phase }), fail('rollback_start', 'stop_canister failed'));
       case 'snapshot':
         return (async () => {
-          const existing = await mgmt.listSnapshots(canopy);
-          return { next: 'install' as Phase, snapshot: await mgmt.takeSnapshot(canopy, existing[0]) };
+          const existing = await mgmt.listSnapshots(target);
+          return { next: 'install' as Phase, snapshot: await mgmt.takeSnapshot(target, existing[0]) };
         })().catch(fail('rollback_start', 'take_canister_snapshot failed'));
       case 'install':
         return mgmt
-          .installChunked({ target: canopy, store: canopy, chunkHashes: r.chunk_hashes, wasmHash: r.wasm_hash, arg: r.arg })
+          .installChunked({ target, store, chunkHashes: r.chunk_hashes, wasmHash: r.wasm_hash, arg: r.arg })
           .then(() => ({ next: 'start' as Phase }), fail('rollback_load', 'install_chunked_code failed'));
       case 'start':
-        return mgmt.start(canopy).then(() => ({ next: 'health' as Phase }), fail('rollback_stop', 'start_canister failed'));
+        return mgmt.start(target).then(() => ({ next: 'health' as Phase }), fail('rollback_stop', 'start_canister failed'));
       case 'health':
         return (async (): Promise<StepResult> => {
-          const h = await peer.healthCheck(canopy);
+          const h = await peer.healthCheck(target);
           if (!h.ok) throw new Error(`not healthy: ${h.detail}`);
-          const installed = await mgmt.moduleHash(canopy);
+          const installed = await mgmt.moduleHash(target);
           if (!installed || !sameBytes(installed, r.wasm_hash)) {
             throw new Error(`module hash is ${installed ? hex(installed) : 'empty'}, expected ${hex(r.wasm_hash)}`);
           }
           return { next: 'report', outcome: { ok: { module_hash: installed } } };
         })().catch(fail('rollback_stop', 'health check failed'));
       case 'rollback_stop':
-        return mgmt.stop(canopy).then(() => ({ next: 'rollback_load' as Phase }), retry('rollback stop_canister failed'));
+        return mgmt.stop(target).then(() => ({ next: 'rollback_load' as Phase }), retry('rollback stop_canister failed'));
       case 'rollback_load':
         if (!r.snapshot_id.length) return { next: 'rollback_start' };
         return mgmt
-          .loadSnapshot(canopy, r.snapshot_id[0])
+          .loadSnapshot(target, r.snapshot_id[0])
           .then(() => ({ next: 'rollback_start' as Phase }), retry('load_canister_snapshot failed'));
       case 'rollback_start':
-        return mgmt.start(canopy).then(() => ({ next: 'report' as Phase }), retry('rollback start_canister failed'));
+        return mgmt.start(target).then(() => ({ next: 'report' as Phase }), retry('rollback start_canister failed'));
       case 'report': {
         const outcome = r.outcome[0] ?? { failed: { reason: 'no outcome recorded' } };
         return peer
-          .report(canopy, { proposal_id: r.proposal_id, outcome })
+          .report(target, { proposal_id: r.proposal_id, outcome })
           .then(() => ({ next: 'done' as Phase, reported: true }), retry('steward_report failed'));
       }
       case 'done':

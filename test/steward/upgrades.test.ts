@@ -31,7 +31,8 @@ class World {
   timers: { at: bigint; job: () => Promise<void> }[] = [];
   private snapshotSeq = 0;
 
-  constructor(initial: Module) {
+  /** `target`: the canister upgraded; `store`: whose chunk store holds the modules */
+  constructor(initial: Module, readonly ids = { target: CANOPY, store: CANOPY }) {
     this.module = initial;
   }
 
@@ -63,12 +64,12 @@ class World {
       schedule: (s, job) => void w.timers.push({ at: w.nowNs + BigInt(s) * 1_000_000_000n, job }),
       mgmt: {
         async stop(c) {
-          assert.equal(c, CANOPY);
+          assert.equal(c, w.ids.target);
           await w.enter('stop');
           w.running = false;
         },
         async start(c) {
-          assert.equal(c, CANOPY);
+          assert.equal(c, w.ids.target);
           await w.enter('start');
           w.running = true;
         },
@@ -93,8 +94,8 @@ class World {
         },
         async installChunked(a) {
           await w.enter('install');
-          assert.equal(a.target, CANOPY);
-          assert.equal(a.store, CANOPY);
+          assert.equal(a.target, w.ids.target);
+          assert.equal(a.store, w.ids.store);
           assert.equal(w.running, false, 'installs only into a stopped canister');
           const parts = a.chunkHashes.map((h) => w.chunks.get(hex(h)));
           if (parts.some((p) => !p)) throw { type: 'CallRejected', rejectCode: 4, rejectMessage: 'chunk not found' };
@@ -150,7 +151,7 @@ function setup(initial: Module = { wasm: new Uint8Array([0, 97, 115, 109, 1]), h
   const store = new Map<string, Uint8Array>();
   const map: BytesMap = { get: (k) => store.get(k), set: (k, v) => void store.set(k, v) };
   const steward = new Steward(map, world.ports());
-  steward.init({ canopy: CANOPY });
+  steward.init({ target: CANOPY });
   return { world, steward, map, reopen: () => new Steward(map, world.ports()) };
 }
 
@@ -222,7 +223,7 @@ test('a health check that rejects (missing method, trap) is a failure too', asyn
   };
   const store = new Map<string, Uint8Array>();
   const s = new Steward({ get: (k) => store.get(k), set: (k, v) => void store.set(k, v) }, ports);
-  s.init({ canopy: CANOPY });
+  s.init({ target: CANOPY });
   s.request(CANOPY, request(10n, staged));
   await world.run();
   assert.match((s.get(10n)!.outcome[0] as { failed: { reason: string } }).failed.reason, /no update method health_check/);
@@ -347,7 +348,7 @@ test('stop or snapshot failing: Canopy is started again, nothing loaded, failed 
     else ports.mgmt.takeSnapshot = boom;
     const store = new Map<string, Uint8Array>();
     const s = new Steward({ get: (k) => store.get(k), set: (k, v) => void store.set(k, v) }, ports);
-    s.init({ canopy: CANOPY });
+    s.init({ target: CANOPY });
     s.request(CANOPY, request(20n, world.stage(v2)));
     await world.run();
     assert.equal(world.calls.includes('install'), false);
@@ -373,7 +374,7 @@ test('a failing rollback step is retried until it succeeds', async () => {
   };
   const store = new Map<string, Uint8Array>();
   const s = new Steward({ get: (k) => store.get(k), set: (k, v) => void store.set(k, v) }, ports);
-  s.init({ canopy: CANOPY });
+  s.init({ target: CANOPY });
   s.request(CANOPY, request(21n, world.stage({ wasm: new Uint8Array([0, 97, 115, 109, 6]), healthy: false })));
   await world.run();
   assert.equal(world.calls.filter((c) => c === 'load_snapshot').length, 3);
@@ -382,4 +383,18 @@ test('a failing rollback step is retried until it succeeds', async () => {
   assert.deepEqual(v.last_error, ['load_canister_snapshot failed: reject 2: busy']);
   assert.equal(world.state, 'v1-state');
   assert.equal(world.running, true);
+});
+
+test('the reverse flow: Canopy drives the same procedure to upgrade the steward from its own chunk store', async () => {
+  const STEWARD = 'ryjl3-tyaaa-aaaaa-aaaba-cai';
+  const world = new World({ wasm: new Uint8Array([0, 97, 115, 109, 7]), healthy: true }, { target: STEWARD, store: CANOPY });
+  const store = new Map<string, Uint8Array>();
+  const procedure = new Steward({ get: (k) => store.get(k), set: (k, v) => void store.set(k, v) }, world.ports());
+  procedure.init({ target: STEWARD, store: CANOPY });
+  const staged = world.stage(v2);
+  procedure.enqueue(request(30n, staged));
+  await world.run();
+  assert.deepEqual(world.calls, ['stop', 'list_snapshots', 'take_snapshot', 'install', 'start', 'health_check', 'module_hash', 'report']);
+  assert.deepEqual(procedure.get(30n)!.outcome, [{ ok: { module_hash: staged.hash } }]);
+  assert.equal(hex(sha(world.module.wasm)), hex(staged.hash));
 });
