@@ -27,7 +27,7 @@ import { startReplica, type Replica } from '../../replica/src/index.ts';
 import { deploySovereign } from '../../scripts/stack/sovereign.ts';
 import { InitArgsIdl, stewardIdlFactory } from '../../steward/src/interface.ts';
 import { range, TestClient } from '../bridge/helpers.ts';
-import { assemble } from '../replica-exec/mini-wasm.ts';
+import { assemble } from '../replica/exec/mini-wasm.ts';
 import { buildTarget, withCustomSection } from '../steward/deploy.ts';
 import { buildCanister, encodeInitArgs, testInitArgs, type CanopyActor } from '../support/canopy.ts';
 import { captureIo } from '../support/cli-io.ts';

@@ -10,7 +10,7 @@ import { Principal } from '@dfinity/principal';
 import { startReplica, type Replica } from '../../replica/src/index.ts';
 import { InitArgsIdl } from '../../steward/src/interface.ts';
 import { certifiedModuleHash } from '../../cli/src/commands/verify.ts';
-import { assemble } from '../replica-exec/mini-wasm.ts';
+import { assemble } from '../replica/exec/mini-wasm.ts';
 import { buildTarget, deployPair, hex, peerIdlFactory, peerWasm, phaseOf, sha256, withCustomSection, type Pair } from './deploy.ts';
 
 let replica: Replica;

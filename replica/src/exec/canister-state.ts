@@ -46,8 +46,8 @@ export type CanisterState = {
     lastHeartbeatNs: bigint;
     /** call contexts not yet closed (a stopping canister becomes stopped when this reaches 0) */
     openCallContexts: number;
-    /** answers for stop_canister calls waiting for the canister to stop */
-    stopWaiters: ((r: CallResult) => void)[];
+    /** stop_canister calls waiting for the canister to stop, each with its deadline (replica time, ns) */
+    stopWaiters: { answer: (r: CallResult) => void; deadlineNs: bigint }[];
     /** wasm chunk store: hex sha256 -> chunk */
     chunks: Map<string, Uint8Array>;
     snapshots: Snapshot[];

@@ -7,7 +7,10 @@
  *   engine.installCode(id, wasm, arg, 'install'|'reinstall'|'upgrade', sender?) -> Promise<void> (throws EngineError;
  *                                              with a sender, only a controller may install)
  *   engine.query(id, method, arg, sender)   -> Promise<CallResult>  (state changes discarded)
- *   engine.update(id, method, arg, sender)  -> Promise<CallResult>  (resolves when the call is answered;
+ *   engine.acceptIngress(id, method, arg, sender) -> Reject | null  (the IC's ingress filter: inspect_message,
+ *                                              controllers-only management methods)
+ *   engine.update(id, method, arg, sender, { accepted? }) -> Promise<CallResult>  (passes acceptIngress unless
+ *                                              `accepted`; resolves when the call is answered;
  *                                              id = aaaaa-aa routes to the management canister)
  *   engine.effectiveCanisterId(method, arg) -> Principal | undefined   (target of a management call)
  *   engine.hasCanister(id), engine.canisterIds(), engine.controllers(id), engine.moduleHash(id)
@@ -16,19 +19,21 @@
  *   engine.metrics(); engine.metricsText(); await engine.close()
  *
  * Scheduling: one message executes at a time (wasm runs synchronously); a FIFO queue holds requests and
- * responses between canisters, global timers run when the queue is empty. Only HTTP outcalls are async.
+ * responses between canisters, global timers run when the queue is empty. Management work that completes
+ * later (compiling a module, outcalls, raw_rand, delayed signatures) is answered from a later scheduler run.
  */
 import { createHash } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { Principal } from '@dfinity/principal';
-import { newCanisterState, snapshotId, type CanisterState, type Snapshot } from './canister-state.ts';
+import { newCanisterState, type CanisterState } from './canister-state.ts';
+import { canisterInfo, captureSnapshot, dropSnapshot, findSnapshot, restoreSnapshot, snapshotInfo, uninstall, updateSettings } from './canister-ops.ts';
 import { CanisterStore } from './canister-store.ts';
 import { EngineError, RejectCode, Trap, type CallResult, type Reject } from './errors.ts';
 import { handleManagement, managementEffectiveCanisterId, notControllerIngress, refuseManagementIngress } from './management.ts';
-import type { InstallMode, ManagementPort, SnapshotInfo } from './management-port.ts';
+import type { InstallMode, ManagementPort } from './management-port.ts';
 import { MessageLog, metricsText, type EngineMetrics, type MessageMetric } from './metrics.ts';
 import { CanisterRuntime, type ExecContext, type ExecOutcome, type Mode, type OutgoingCall } from './runtime.ts';
-import { PAGE, StableMemory } from './stable-memory.ts';
+import { StableMemory } from './stable-memory.ts';
 import { patchWasm } from './wasm-patch.ts';
 import { concat } from '../bytes.ts';
 
@@ -48,6 +53,8 @@ export const DEFAULT_CYCLES = 100_000_000_000_000n;
 const MANAGEMENT = Principal.managementCanister();
 const MAX_MESSAGES_PER_PUMP = 100_000;
 const HEARTBEAT_INTERVAL_NS = 1_000_000_000n;
+/** how long a stop_canister call waits for the canister to stop before it fails (replica time) */
+const STOP_TIMEOUT_NS = 5n * 60n * 1_000_000_000n;
 /** Candid encoding of an empty reply: "DIDL", no types, no values */
 const EMPTY_REPLY = [0x44, 0x49, 0x44, 0x4c, 0x00, 0x00];
 
@@ -101,18 +108,6 @@ function hex(b: Uint8Array): string {
 /** calls to a stopping or stopped canister are rejected (IC0509 / IC0508) */
 function notRunning(c: CanisterState): Reject {
     return { code: RejectCode.CANISTER_ERROR, message: `Canister ${c.id.toText()} is ${c.status}`, errorCode: c.status === 'stopped' ? 'IC0508' : 'IC0509' };
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-    return Buffer.from(a).equals(Buffer.from(b));
-}
-
-/** the interface spec charges a stored chunk as 1 MiB, whatever its size */
-const CHUNK_STORAGE_BYTES = 1n << 20n;
-
-function snapshotInfo(s: Snapshot): SnapshotInfo {
-    const size = s.heap.length + s.stable.size * PAGE + s.wasm.length + s.certifiedData.length;
-    return { id: s.id, takenAtNs: s.takenAtNs, totalSize: BigInt(size) + BigInt(s.chunks.size) * CHUNK_STORAGE_BYTES };
 }
 
 /** local canister ids: 8-byte big-endian index followed by 0x01 0x01, as the IC allocates them */
@@ -631,6 +626,7 @@ export class Engine {
     private runDueTimers(): boolean {
         let ran = false;
         for (const c of this.canisters.values()) {
+            if (c.stopWaiters.length && this.expireStopCalls(c)) ran = true;
             if (!c.runtime || c.status !== 'running') continue;
             if (c.runtime.hasExport('canister_heartbeat')) {
                 const now = this.now();
@@ -734,13 +730,25 @@ export class Engine {
         if (c.status === 'stopping' && c.openCallContexts === 0) this.stopped(c);
     }
 
+    /** stop_canister calls past their deadline fail; the canister stays stopping (it may stop later) */
+    private expireStopCalls(c: CanisterState): boolean {
+        const now = this.now();
+        const expired = c.stopWaiters.filter((w) => w.deadlineNs <= now);
+        if (!expired.length) return false;
+        c.stopWaiters = c.stopWaiters.filter((w) => w.deadlineNs > now);
+        for (const w of expired) {
+            w.answer({ reject: { code: RejectCode.SYS_TRANSIENT, message: `Stop canister request timed out`, errorCode: 'IC0206' } });
+        }
+        return true;
+    }
+
     /** a stopping canister with no open call context is stopped; the stop_canister calls waiting for it are answered */
     private stopped(c: CanisterState): void {
         c.status = 'stopped';
         c.metaDirty = true;
         const waiters = c.stopWaiters;
         c.stopWaiters = [];
-        for (const w of waiters) w({ reply: new Uint8Array(EMPTY_REPLY) });
+        for (const w of waiters) w.answer({ reply: new Uint8Array(EMPTY_REPLY) });
     }
 
     private commitEffects(c: CanisterState, ctx: ExecContext): void {
@@ -898,50 +906,12 @@ export class Engine {
     private managementPort(ecdsaLatencyMs: number): ManagementPort {
         return {
             ecdsaLatencyMs,
-            canister: (id) => {
-                const c = this.get(id);
-                const snapshots = c.snapshots.map((s) => snapshotInfo(s));
-                const memorySize =
-                    BigInt(c.runtime?.heapBytes() ?? 0) +
-                    BigInt(c.stable.size) * BigInt(PAGE) +
-                    BigInt(c.chunks.size) * CHUNK_STORAGE_BYTES +
-                    snapshots.reduce((n, s) => n + s.totalSize, 0n);
-                return {
-                    id: c.id,
-                    controllers: [...c.controllers],
-                    status: c.status,
-                    cycles: c.cycles,
-                    freezingThreshold: c.freezingThreshold,
-                    moduleHash: c.moduleHash,
-                    memorySize,
-                    chunkHashes: [...c.chunks.keys()],
-                    snapshots
-                };
-            },
+            canister: (id) => canisterInfo(this.get(id)),
             createCanister: (o) => this.addCanister(o).id,
             compile: (wasm) => this.compile(wasm),
             install: (id, wasm, module, arg, mode, caller) => this.install(this.get(id), wasm, module, arg, mode, caller),
-            uninstall: (id) => {
-                const c = this.get(id);
-                c.runtime = null;
-                c.wasm = null;
-                c.moduleHash = null;
-                c.stable = new StableMemory();
-                c.stableReset = true;
-                c.globalTimer = 0n;
-                c.certifiedData = new Uint8Array(0);
-                c.generation += 1;
-                c.version += 1n;
-                c.metaDirty = true;
-                c.moduleFile = null;
-            },
-            updateSettings: (id, settings) => {
-                const c = this.get(id);
-                if (settings.controllers) c.controllers = [...settings.controllers];
-                if (settings.freezingThreshold !== undefined) c.freezingThreshold = settings.freezingThreshold;
-                c.version += 1n;
-                c.metaDirty = true;
-            },
+            uninstall: (id) => uninstall(this.get(id)),
+            updateSettings: (id, settings) => updateSettings(this.get(id), settings),
             addCycles: (id, amount) => {
                 const c = this.get(id);
                 c.cycles += amount;
@@ -958,13 +928,13 @@ export class Engine {
                 c.status = 'running';
                 c.metaDirty = true;
                 for (const w of waiters) {
-                    w({ reject: { code: RejectCode.CANISTER_ERROR, message: `Canister ${c.id.toText()}'s stop request was cancelled.`, errorCode: 'IC0511' } });
+                    w.answer({ reject: { code: RejectCode.CANISTER_ERROR, message: `Canister ${c.id.toText()}'s stop request was cancelled.`, errorCode: 'IC0511' } });
                 }
             },
             stop: (id, done) => {
                 const c = this.get(id);
                 if (c.status === 'stopped') return done({ reply: new Uint8Array(EMPTY_REPLY) });
-                c.stopWaiters.push(done);
+                c.stopWaiters.push({ answer: done, deadlineNs: this.now() + STOP_TIMEOUT_NS });
                 c.status = 'stopping';
                 c.metaDirty = true;
                 if (c.openCallContexts === 0) this.stopped(c);
@@ -979,32 +949,20 @@ export class Engine {
                 this.store?.clearChunks(id);
             },
             takeSnapshot: (id) => {
-                const c = this.get(id);
-                if (!c.runtime || !c.wasm) throw new EngineError(RejectCode.CANISTER_REJECT, `Failed to create snapshot for empty canister ${id.toText()}:`, 'IC0406');
-                const { heap, globals } = c.runtime.captureState();
-                const snapshot = {
-                    id: snapshotId(c, c.nextSnapshotIndex++),
-                    takenAtNs: this.now(),
-                    wasm: c.wasm,
-                    heap,
-                    globals,
-                    stable: c.stable.clone(),
-                    certifiedData: c.certifiedData,
-                    globalTimer: c.globalTimer,
-                    installArg: c.installArg,
-                    chunks: new Map(c.chunks)
-                };
-                c.snapshots.push(snapshot);
-                c.metaDirty = true;
+                const snapshot = captureSnapshot(this.get(id), this.now());
                 this.store?.saveSnapshot(id, snapshot);
                 this.flush(); // the index with it, so no later snapshot reuses the id
                 return snapshotInfo(snapshot);
             },
-            snapshotWasm: (id, snapshot) => this.snapshot(this.get(id), snapshot).wasm,
-            loadSnapshot: (id, snapshot, module) => this.loadSnapshot(this.get(id), snapshot, module),
-            deleteSnapshot: (id, snapshot) => {
+            snapshotWasm: (id, snapshot) => findSnapshot(this.get(id), snapshot).wasm,
+            loadSnapshot: (id, snapshot, module) => {
                 const c = this.get(id);
-                c.snapshots = c.snapshots.filter((s) => !sameBytes(s.id, snapshot));
+                restoreSnapshot(c, findSnapshot(c, snapshot), module);
+                this.store?.clearChunks(id);
+                for (const [hash, bytes] of c.chunks) this.store?.saveChunk(id, hash, bytes);
+            },
+            deleteSnapshot: (id, snapshot) => {
+                dropSnapshot(this.get(id), snapshot);
                 this.store?.deleteSnapshot(id, snapshot);
             },
             transform: (id, method, arg) => {
@@ -1019,36 +977,6 @@ export class Engine {
             nextTurn: () => this.nextTurn(),
             sleep: (ms) => this.sleep(ms)
         };
-    }
-
-    private snapshot(c: CanisterState, id: Uint8Array): Snapshot {
-        const s = c.snapshots.find((x) => sameBytes(x.id, id));
-        if (!s) {
-            throw new EngineError(RejectCode.DESTINATION_INVALID, `Could not find the snapshot ID ${hex(id)} for canister ${c.id.toText()}.`, 'IC0305');
-        }
-        return s;
-    }
-
-    /** puts a canister back to a snapshot: module, heap, globals, stable memory, certified data, timer, chunk store */
-    private loadSnapshot(c: CanisterState, id: Uint8Array, module: WebAssembly.Module): void {
-        const s = this.snapshot(c, id);
-        const stable = s.stable.clone();
-        const rt = CanisterRuntime.withState(module, stable, s.heap, s.globals);
-        c.runtime = rt;
-        c.stable = stable;
-        c.stableReset = true;
-        c.wasm = s.wasm;
-        c.moduleHash = new Uint8Array(createHash('sha256').update(s.wasm).digest());
-        c.moduleFile = null;
-        c.certifiedData = s.certifiedData;
-        c.globalTimer = s.globalTimer;
-        c.installArg = s.installArg;
-        c.chunks = new Map(s.chunks);
-        c.generation += 1;
-        c.version += 1n;
-        c.metaDirty = true;
-        this.store?.clearChunks(c.id);
-        for (const [hash, bytes] of c.chunks) this.store?.saveChunk(c.id, hash, bytes);
     }
 
     async close(): Promise<void> {

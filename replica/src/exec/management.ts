@@ -175,6 +175,7 @@ function dispatch(port: ManagementPort, m: ManagementRequest, answer: Answer): S
         port.later(port.compile(wasm), (module, error) => {
             try {
                 if (!module) throw error;
+                controlled(target); // still a controller once the module is compiled
                 port.install(target, wasm, module, arg, installMode(mode), m.caller);
                 answer(empty(), m.cycles);
             } catch (e) {
@@ -337,6 +338,7 @@ function dispatch(port: ManagementPort, m: ManagementRequest, answer: Answer): S
             port.later(port.compile(port.snapshotWasm(a.canister_id, id)), (module, error) => {
                 try {
                     if (!module) throw error;
+                    controlled(a.canister_id);
                     port.loadSnapshot(a.canister_id, id, module);
                     answer(empty(), m.cycles);
                 } catch (e) {

@@ -11,7 +11,7 @@ import { IDL } from '@dfinity/candid';
 import { Ed25519KeyIdentity, DelegationChain, DelegationIdentity } from '@dfinity/identity';
 import { Secp256k1KeyIdentity } from '@dfinity/identity-secp256k1';
 import { Principal } from '@dfinity/principal';
-import { startHttpReplica, type HttpReplica } from '../../replica/src/http/http-replica.ts';
+import { startHttpReplica, type HttpReplica } from '../../../replica/src/http/http-replica.ts';
 import { FakeEngine, FAKE_CANISTER, CHUNK, CHUNKS, chunkByte } from './fake-engine.ts';
 
 const idl: IDL.InterfaceFactory = ({ IDL }) =>

@@ -3,7 +3,7 @@
 import { IDL } from '@dfinity/candid';
 import { Principal } from '@dfinity/principal';
 import * as M from 'azle/canisters/management/idl';
-import type { CallResult, Engine } from '../../replica/src/exec/engine.ts';
+import type { CallResult, Engine } from '../../../replica/src/exec/engine.ts';
 import { add, assemble, bytes, call, drop, eq, globalGet, globalSet, I32, i32, load32, load8, store32, store8, sub, unreachable, when } from './mini-wasm.ts';
 
 export const MGMT = Principal.managementCanister();

@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { IDL } from '@dfinity/candid';
 import type { Principal } from '@dfinity/principal';
-import { Engine, RejectCode, type CallResult } from '../../replica/src/exec/engine.ts';
-import { CHUNK_STORE_SIZE, MAX_CHUNK_BYTES, MAX_SNAPSHOTS } from '../../replica/src/exec/management.ts';
+import { Engine, RejectCode, type CallResult } from '../../../replica/src/exec/engine.ts';
+import { CHUNK_STORE_SIZE, MAX_CHUNK_BYTES, MAX_SNAPSHOTS } from '../../../replica/src/exec/management.ts';
 import { caller, Counts, deployTestCanister, initArg, OTHER, testCanisterWasm, USER } from './fixture.ts';
 import { counterState, counterWasm, decodeReply, deployCounter, M, MGMT, mgmt, mgmtArg, proxyWasm, viaProxy } from './lifecycle-fixtures.ts';
 
@@ -269,6 +269,21 @@ describe('stop_canister and start_canister', () => {
         const w = await waiting;
         assert.ok('reply' in w, JSON.stringify(w));
         assert.deepEqual((await statusOf(engine, id)).status, { running: null });
+    });
+
+    test('a stop that cannot complete fails after the timeout; the canister stops once its contexts close', async () => {
+        // a canister stopping itself: its own call context waits for the stop, which waits for that context
+        const proxy = await engine.createCanister({ controllers: [USER] });
+        await engine.installCode(proxy, proxyWasm(), new Uint8Array(), 'install', USER);
+        const settings = { controllers: [[USER, proxy]], freezing_threshold: [], reserved_cycles_limit: [], log_visibility: [], wasm_memory_limit: [], memory_allocation: [], compute_allocation: [] };
+        assert.ok('reply' in (await mgmt(engine, 'update_settings', M.update_settings_args, { canister_id: proxy, settings, sender_canister_version: [] }, USER)));
+        const pending = viaProxy(engine, proxy, 'stop_canister', M.stop_canister_args, { canister_id: proxy }, USER);
+        assert.deepEqual((await statusOf(engine, proxy)).status, { stopping: null });
+        await engine.advanceTime(4 * 60_000);
+        assert.deepEqual((await statusOf(engine, proxy)).status, { stopping: null });
+        await engine.advanceTime(61_000);
+        rejected(await pending, RejectCode.SYS_TRANSIENT, undefined, /Stop canister request timed out/);
+        assert.deepEqual((await statusOf(engine, proxy)).status, { stopped: null });
     });
 
     test('a running canister is not deleted; a stopped one is, and not by itself', async () => {

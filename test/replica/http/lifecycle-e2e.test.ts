@@ -8,13 +8,13 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Actor, CanisterStatus, HttpAgent, RejectError, UncertifiedRejectUpdateErrorCode, type Identity } from '@dfinity/agent';
+import { Actor, CanisterStatus, Certificate, HttpAgent, LookupPathStatus, RejectError, UncertifiedRejectUpdateErrorCode, type Identity } from '@dfinity/agent';
 import { IDL } from '@dfinity/candid';
 import { Ed25519KeyIdentity } from '@dfinity/identity';
 import type { Principal } from '@dfinity/principal';
-import { startReplica, type Replica } from '../../replica/src/index.ts';
-import { managementActor } from '../../replica/src/management-client.ts';
-import { counterWasm } from '../replica-exec/lifecycle-fixtures.ts';
+import { startReplica, type Replica } from '../../../replica/src/index.ts';
+import { managementActor } from '../../../replica/src/management-client.ts';
+import { counterWasm } from '../exec/lifecycle-fixtures.ts';
 import { testCanisterWasm, initArg, testCanisterIdl, type TestCanister } from './canister.ts';
 
 let replica: Replica;
@@ -107,6 +107,13 @@ test('canister_inspect_message refusals reach the agent as the IC answers them (
 
   const refused = await raw('nope');
   assert.equal(refused.response.status, 200);
+  assert.ok(!('certificate' in (refused.response.body as object)));
+  // nothing was recorded for it: request_status has no entry (the witness proves absence by its neighbours; the
+  // agent's own label comparison is not lexicographic, so it may read that proof as Unknown, never as Found)
+  const path = [new TextEncoder().encode('request_status'), refused.requestId, new TextEncoder().encode('status')];
+  const { certificate } = await agent.readState(canister_id, { paths: [path] });
+  const cert = await Certificate.create({ certificate, rootKey: agent.rootKey!, canisterId: canister_id });
+  assert.notEqual(cert.lookup_path(path).status, LookupPathStatus.Found);
   const counter = Actor.createActor(({ IDL }) => IDL.Service({ nope: IDL.Func([], [], []), trap_: IDL.Func([], [], []) }), { agent, canisterId: canister_id }) as unknown as {
     nope(): Promise<void>;
     trap_(): Promise<void>;

@@ -3,8 +3,8 @@
 import { IDL } from '@dfinity/candid';
 import { Principal } from '@dfinity/principal';
 import { sha256 } from '@noble/hashes/sha2';
-import type { EnginePort, ExecOutcome, CanisterView, Refusal } from '../../replica/src/http/engine-port.ts';
-import type { EngineMessage } from '../../replica/src/http/metrics.ts';
+import type { EnginePort, ExecOutcome, CanisterView, Refusal } from '../../../replica/src/http/engine-port.ts';
+import type { EngineMessage } from '../../../replica/src/http/metrics.ts';
 
 export const FAKE_CANISTER = Principal.fromText('rrkah-fqaaa-aaaaa-aaaaq-cai');
 

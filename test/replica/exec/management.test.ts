@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { IDL } from '@dfinity/candid';
 import { Principal } from '@dfinity/principal';
 import * as M from 'azle/canisters/management/idl';
-import { Engine, RejectCode } from '../../replica/src/exec/engine.ts';
+import { Engine, RejectCode } from '../../../replica/src/exec/engine.ts';
 import { caller, decodeResult, deployTestCanister, OTHER, USER } from './fixture.ts';
 
 const MGMT = Principal.managementCanister();
