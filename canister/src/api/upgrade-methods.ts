@@ -79,8 +79,6 @@ export class Upgrades {
   async collect(nowNs: bigint): Promise<void> {
     if (!this.staging.collect(this.inUse(), nowNs)) return;
     await this.ports.clearChunkStore();
-    // Another upload may have started while the store was being cleared: its chunk is gone too.
-    for (const m of this.staging.list()) if (!m.complete) this.kv.delete(`module/${m.wasmHash}`);
     this.staging.storeCleared();
   }
 

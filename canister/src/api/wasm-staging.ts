@@ -119,7 +119,9 @@ export class WasmStaging {
     return this.list().length === 0 && this.storeChunks().length > 0;
   }
 
+  /** After clear_chunk_store: an upload that started while the store was being cleared lost its chunks too. */
   storeCleared(): void {
+    for (const m of this.list()) if (!m.complete) this.kv.delete(`module/${m.wasmHash}`);
     this.kv.delete('store');
   }
 }
