@@ -8,11 +8,12 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { IDL } from '@dfinity/candid';
 import { Principal } from '@dfinity/principal';
-import { runCli, type Io } from '../../cli/src/cli.ts';
+import { runCli } from '../../cli/src/cli.ts';
 import { COMMANDS } from '../../cli/src/main.ts';
 import { startReplica, type Replica } from '../../replica/src/index.ts';
 import { InitArgsIdl } from '../../steward/src/interface.ts';
 import { deployCanopy, testInitArgs } from '../support/canopy.ts';
+import { captureIo } from '../support/cli-io.ts';
 import { buildTarget, hex, sha256 } from '../steward/deploy.ts';
 
 let replica: Replica;
@@ -33,15 +34,7 @@ after(async () => {
 });
 
 async function verify(...args: string[]): Promise<{ code: number; out: any; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: Io = {
-    stdout: (t) => void out.push(t),
-    stderr: (t) => void err.push(t),
-    isTTY: false,
-    env: { CANOPY_CONFIG_DIR: dir, CANOPY_HOST: replica.url },
-    cwd: dir,
-  };
+  const { io, out, err } = captureIo(dir, { CANOPY_HOST: replica.url });
   const code = await runCli(['verify', '--json', ...args], COMMANDS, io);
   return { code, out: out.length ? JSON.parse(out.join('')) : undefined, err: err.join('\n') };
 }
