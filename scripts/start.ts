@@ -74,6 +74,7 @@ try {
     `  DID                     ${stack.did}`,
     `  handle                  ${stack.handle}`,
     `  canister id             ${stack.canisterId}`,
+    `  steward id              ${stack.stewardId}  (each the only controller of the other)`,
     `  replica                 ${stack.replicaUrl}`,
     `  member / delegate       ${identity.getPrincipal().toText()} (CLI identity "${name}")`,
     '',

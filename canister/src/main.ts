@@ -2,6 +2,8 @@
 // caller, timers, HTTPS outcalls) into the pure modules. No protocol logic lives here.
 import './ic/buffer-shim.ts';
 import { init, msgCaller, postUpgrade, query, setTimer, time, update, canisterSelf } from 'azle';
+import { Upgrades } from './api/upgrade-methods.ts';
+import { icUpgradePorts } from './ic/upgrade-ports.ts';
 import { CID } from './atproto/cbor.ts';
 import { Governance } from './governance/governance.ts';
 import * as api from './api/pds-methods.ts';
@@ -31,7 +33,7 @@ const pds: Pds = new Pds(storage, {
   nowNs: () => time(),
   yieldTurn,
 });
-const gov = new Governance(scopedKv(kv, 'gov'), {
+const gov: Governance = new Governance(scopedKv(kv, 'gov'), {
   did: () => pds.status().did,
   handle: () => pds.status().handle,
   blob: (cid) => {
@@ -43,7 +45,9 @@ const gov = new Governance(scopedKv(kv, 'gov'), {
     }
   },
   wake: (atNs) => scheduleGovernance(atNs),
+  wasmStaged: (hash): boolean => upgrades.staging.isStaged(hash),
 });
+const upgrades: Upgrades = new Upgrades(scopedKv(kv, 'upgrades'), pds, gov, icUpgradePorts);
 const model = pdsReadModel(pds);
 const handlers = governanceHandlers(gov);
 const ctx = (): CallContext => ({ caller: msgCaller().toText(), nowNs: time() });
@@ -58,7 +62,7 @@ function scheduleGovernance(atNs: bigint): void {
   const delay = atNs > now ? Number((atNs - now) / 1_000_000_000n) + 1 : 0;
   setTimer(delay, async () => {
     governanceWakeNs = null;
-    await executeAdopted(pds, gov, () => time());
+    await executeAdopted(pds, gov, () => time(), 10, (id, effect) => upgrades.execute(id, effect));
     const next = gov.nextWakeNs(time());
     if (next !== null) scheduleGovernance(next);
   });
@@ -77,10 +81,11 @@ async function bootstrapTask(): Promise<void> {
 
 const HOUSEKEEPING_SECONDS = 600;
 function scheduleHousekeeping(): void {
-  setTimer(HOUSEKEEPING_SECONDS, () => {
+  setTimer(HOUSEKEEPING_SECONDS, async () => {
     const pinned = pinnedBlobs(gov);
     pds.housekeeping((cid) => pinned.has(cid));
     scheduleHousekeeping();
+    await upgrades.collect(time());
   });
 }
 
@@ -252,5 +257,38 @@ export default class {
   @query(M.list_upgrade_approvals.args, M.list_upgrade_approvals.ret)
   list_upgrade_approvals(): Result<'list_upgrade_approvals'> {
     return handlers.list_upgrade_approvals(ctx());
+  }
+
+  // ---------- upgrades by vote (api/upgrade-methods.ts) ----------
+
+  @update(M.stage_wasm_chunk.args, M.stage_wasm_chunk.ret, { manual: true })
+  stage_wasm_chunk() {
+    return replyWith(M.stage_wasm_chunk.ret, () => upgrades.stageChunk(ctx(), () => arg('stage_wasm_chunk')));
+  }
+
+  @query(M.list_staged_wasm.args, M.list_staged_wasm.ret)
+  list_staged_wasm(): Result<'list_staged_wasm'> {
+    return upgrades.listStaged();
+  }
+
+  @update(M.health_check.args, M.health_check.ret, { manual: true })
+  health_check() {
+    return replyWith(M.health_check.ret, () => upgrades.healthCheck(ctx()));
+  }
+
+  @update(M.steward_report.args, M.steward_report.ret, { manual: true })
+  steward_report() {
+    return replyWith(M.steward_report.ret, () => upgrades.report(ctx(), arg('steward_report')));
+  }
+
+  @update(M.set_steward.args, M.set_steward.ret, { manual: true })
+  set_steward() {
+    return replyWith(M.set_steward.ret, () => upgrades.setSteward(ctx(), arg('set_steward')));
+  }
+
+  @query(M.get_steward.args, M.get_steward.ret)
+  get_steward(): Result<'get_steward'> {
+    const s = upgrades.steward();
+    return s ? [s] : [];
   }
 }

@@ -6,10 +6,11 @@ import { readCommands } from './commands/read.ts';
 import { uploadCommands } from './commands/upload.ts';
 import { voteCommands } from './commands/vote.ts';
 import { writeCommands } from './commands/write.ts';
+import { upgradeCommands } from './commands/upgrade.ts';
 import { verifyCommands } from './commands/verify.ts';
 
-/** In the order `canopy help` lists them: reading, voting, proposing, writing, local set-up, then verifying builds. */
-export const COMMANDS: Command[] = [...readCommands, ...voteCommands, ...proposeCommands, ...writeCommands, ...uploadCommands, ...identityCommands, ...verifyCommands];
+/** In the order `canopy help` lists them: reading, voting, proposing, writing, then local set-up and verification. */
+export const COMMANDS: Command[] = [...readCommands, ...voteCommands, ...proposeCommands, ...upgradeCommands, ...writeCommands, ...uploadCommands, ...identityCommands, ...verifyCommands];
 
 export function processIo(): Io {
   return {

@@ -1,5 +1,6 @@
 // The whole local stack, as `npm start` runs it and the full-stack test drives it:
-// replica (real canister wasm) → canister deployed dfx-style → bridge → Worker (wrangler dev).
+// replica (real canister wasm) → Canopy and its steward, controlling each other; code changes by
+// an upgrade proposal the founding member makes and votes → bridge → Worker (wrangler dev).
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Actor, HttpAgent, type Identity } from '@dfinity/agent';
@@ -9,7 +10,7 @@ import { idlFactory, InitArgs, type CanopyService, type InitArgsC, type StatusC 
 import { repoRoot } from '../build-canister.ts';
 import { startWorkerDev } from '../../proxy-worker/dev.ts';
 import { canisterWasmPath } from './build.ts';
-import { deployCanister } from './deploy.ts';
+import { deployStack } from './upgrade-by-vote.ts';
 import { ensurePortFree, PortInUseError, spawnNode, StackAborted, waitUntil, type Child, type Log } from './processes.ts';
 
 export interface StackPorts {
@@ -22,7 +23,7 @@ export interface StackOptions {
   /** Where the replica keeps canisters and the stack remembers its canister id (`.canopy/`). */
   stateDir: string;
   ports: StackPorts;
-  /** Controller, founding member and `app.bsky.feed.post` delegate of the dev DAO. */
+  /** Deployer (until the canisters control each other), founding member and `app.bsky.feed.post` delegate of the dev DAO. */
   identity: Identity;
   handle?: string;
   log: Log;
@@ -35,6 +36,7 @@ export interface RunningStack {
   replicaUrl: string;
   bridgeUrl: string;
   canisterId: string;
+  stewardId: string;
   did: string;
   handle: string;
   /** Resolves with a message if a part exits on its own (not through stop()). */
@@ -51,6 +53,8 @@ export { PortInUseError, StackAborted };
 /** What `.canopy/stack.json` remembers between starts. */
 interface StackState {
   canisterId?: string;
+  /** the steward: the only controller of the Canopy canister (`canopy verify --target steward` reads it) */
+  stewardId?: string;
   /** The did:web names this port: a restart on another port would serve a DID that is not its own. */
   pdsPort?: number;
 }
@@ -132,6 +136,7 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
   signal?.addEventListener('abort', onAbort);
   try {
     const wasm = readFileSync(await canisterWasmPath({ log: (l) => log('build', l), signal }));
+    const stewardWasm = readFileSync(await canisterWasmPath({ target: 'steward', log: (l) => log('build', l), signal }));
     if (signal?.aborted) throw new StackAborted();
 
     const replicaUrl = `http://127.0.0.1:${ports.replica}`;
@@ -146,17 +151,20 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
     const agent = await HttpAgent.create({ host: replicaUrl, identity: opts.identity, shouldFetchRootKey: true });
     const member = opts.identity.getPrincipal();
     const initArg = new Uint8Array(IDL.encode([InitArgs], [devInitArgs(member, ports.pds, handle)]));
-    const deployed = await deployCanister({
+    const deployed = await deployStack({
       agent,
-      wasm,
+      canopyWasm: wasm,
+      stewardWasm,
       initArg,
-      existing: state.canisterId ? Principal.fromText(state.canisterId) : undefined,
+      existing: state,
+      log: (l) => log('deploy', l),
+      waitUntil: (what, done) => waitUntil(what, done, { child: replica, signal, timeoutMs: 300_000 }),
     }).catch((err: unknown) => {
-      throw new Error(`deploying the canister as ${member.toText()} failed: ${rejectReason(err)}`);
+      throw new Error(`deploying the canisters as ${member.toText()} failed: ${rejectReason(err)}`);
     });
-    const canisterId = deployed.canisterId.toText();
-    writeFileSync(statePath, JSON.stringify({ ...state, canisterId, pdsPort: ports.pds }, null, 2) + '\n');
-    log('deploy', `canister ${canisterId} ${deployed.action}`);
+    const { canisterId, stewardId } = deployed;
+    writeFileSync(statePath, JSON.stringify({ ...state, canisterId, stewardId, pdsPort: ports.pds }, null, 2) + '\n');
+    log('deploy', `canister ${canisterId} ${deployed.action}; steward ${stewardId}; each is the only controller of the other`);
     if (signal?.aborted) throw new StackAborted();
 
     // Keys, DID and genesis commit appear once the canister's bootstrap timer has run.
@@ -216,7 +224,7 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
     );
     if (did !== status!.did) throw new Error(`the Worker serves ${did} but the canister reports ${status!.did}`);
     signal?.removeEventListener('abort', onAbort);
-    return { pdsUrl: `http://localhost:${ports.pds}`, replicaUrl, bridgeUrl, canisterId, did, handle: status!.handle, crashed, stop };
+    return { pdsUrl: `http://localhost:${ports.pds}`, replicaUrl, bridgeUrl, canisterId, stewardId, did, handle: status!.handle, crashed, stop };
   } catch (err) {
     signal?.removeEventListener('abort', onAbort);
     await stop();

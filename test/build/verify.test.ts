@@ -9,11 +9,11 @@ import { after, before, describe, it } from 'node:test';
 import { IDL } from '@dfinity/candid';
 import { Principal } from '@dfinity/principal';
 import { runCli } from '../../cli/src/cli.ts';
-import { capturedIo } from '../support/cli-io.ts';
 import { COMMANDS } from '../../cli/src/main.ts';
 import { startReplica, type Replica } from '../../replica/src/index.ts';
 import { InitArgsIdl } from '../../steward/src/interface.ts';
 import { deployCanopy, testInitArgs } from '../support/canopy.ts';
+import { captureIo } from '../support/cli-io.ts';
 import { buildTarget, hex, sha256 } from '../steward/deploy.ts';
 
 let replica: Replica;
@@ -34,7 +34,7 @@ after(async () => {
 });
 
 async function verify(...args: string[]): Promise<{ code: number; out: any; err: string }> {
-  const { io, out, err } = capturedIo({ CANOPY_CONFIG_DIR: dir, CANOPY_HOST: replica.url }, dir);
+  const { io, out, err } = captureIo(dir, { CANOPY_HOST: replica.url });
   const code = await runCli(['verify', '--json', ...args], COMMANDS, io);
   return { code, out: out.length ? JSON.parse(out.join('')) : undefined, err: err.join('\n') };
 }

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { commandHelp, runCli, splitCommand } from '../../cli/src/cli.ts';
-import { capturedIo } from '../support/cli-io.ts';
+import { captureIo } from '../support/cli-io.ts';
 import { canisterIdFor, hostFor, parseNetwork } from '../../cli/src/config.ts';
 import { COMMANDS } from '../../cli/src/main.ts';
 import {
@@ -18,7 +18,7 @@ after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 function fakeIo(env: Record<string, string> = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'canopy-args-'));
   dirs.push(dir);
-  return { ...capturedIo({ CANOPY_CONFIG_DIR: dir, CANOPY_HOST: 'http://127.0.0.1:9', ...env }, dir), dir };
+  return { ...captureIo(dir, env), dir };
 }
 
 describe('values', () => {
@@ -81,7 +81,7 @@ describe('command line', () => {
 
   it('every propose kind and write command has help with examples', () => {
     const kinds = COMMANDS.filter((c) => c.name.startsWith('propose ')).map((c) => c.name.split(' ')[1]);
-    assert.deepEqual(kinds, ['post', 'delete', 'put', 'profile', 'handle', 'add-member', 'remove-member', 'set-power', 'rules', 'grant-delegate', 'revoke-delegate', 'deactivate', 'reactivate', 'approve-upgrade']);
+    assert.deepEqual(kinds, ['post', 'delete', 'put', 'profile', 'handle', 'add-member', 'remove-member', 'set-power', 'rules', 'grant-delegate', 'revoke-delegate', 'deactivate', 'reactivate', 'approve-upgrade', 'upgrade']);
     for (const c of COMMANDS) {
       assert.ok(c.examples && c.examples.length > 0, `${c.name} has examples`);
       const help = commandHelp(c);

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { IDL } from '@dfinity/candid';
 import { runCli } from '../../cli/src/cli.ts';
-import { capturedIo } from '../support/cli-io.ts';
+import { captureIo } from '../support/cli-io.ts';
 import { Connection } from '../../cli/src/client.ts';
 import { IdentityStore } from '../../cli/src/identity.ts';
 import { COMMANDS } from '../../cli/src/main.ts';
@@ -45,7 +45,7 @@ after(() => {
 
 async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string; sent: any }> {
   calls.length = 0;
-  const { io, out, err } = capturedIo({ CANOPY_CONFIG_DIR: dir, CANOPY_CANISTER_ID: 'aaaaa-aa' }, dir);
+  const { io, out, err } = captureIo(dir, { CANOPY_CANISTER_ID: 'aaaaa-aa' });
   const code = await runCli(argv, COMMANDS, io);
   const proposed = calls.find(([m]) => m === 'propose')?.[1];
   // what the CLI sends must be valid Candid for the canister's propose method

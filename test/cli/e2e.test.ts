@@ -90,7 +90,9 @@ after(async () => {
 describe('canopy CLI on the replica', () => {
   it('status --json follows the scripting contract', async () => {
     const s = await ok('status');
-    assert.deepEqual(Object.keys(s).sort(), ['canisterId', 'did', 'handle', 'pdsUrl']);
+    assert.deepEqual(Object.keys(s).sort(), ['canisterId', 'controllers', 'did', 'handle', 'moduleHash', 'pdsUrl', 'sovereign', 'steward']);
+    assert.equal(s.sovereign, false, 'deployed by a person, no steward');
+    assert.equal(s.steward, null);
     assert.equal(s.canisterId, canopy.canisterId.toText());
     assert.equal(s.did, 'did:web:localhost');
     assert.equal(s.handle, 'community.test');

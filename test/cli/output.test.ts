@@ -29,7 +29,7 @@ const proposal = (over: Partial<ProposalViewC> = {}): ProposalViewC => ({
   closed_at_ns: [1_767_225_660_000_000_000n], executed_at_ns: [1_767_225_661_000_000_000n],
   rules: { voting_period_ns: 86_400_000_000_000n, quorum_bps: 5000, threshold_bps: 5000 },
   electorate_size: 3, total_power: 3n, yes: 2n, no: 0n, abstain: 0n, failure: [],
-  result: [{ rev: ['3lrev'], records: [{ uri: 'at://did:web:x/app.bsky.feed.post/3k', cid: ['bafyrei1'] }] }],
+  result: [{ rev: ['3lrev'], records: [{ uri: 'at://did:web:x/app.bsky.feed.post/3k', cid: ['bafyrei1'] }], module_hash: [] }],
   ...over,
 });
 

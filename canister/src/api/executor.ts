@@ -1,7 +1,7 @@
 // Runs the effects of adopted governance proposals (timer-driven), then reports the outcome to
 // Governance. Writes go through the same group-commit writer as delegate writes.
 import type { Governance } from '../governance/governance.ts';
-import type { Effect, ExecutionResult, GovWrite } from '../governance/types.ts';
+import type { Effect, ExecutionOutcome, ExecutionResult, GovWrite } from '../governance/types.ts';
 import { applyProfilePatch, PROFILE_COLLECTION, PROFILE_RKEY } from '../bsky/profile.ts';
 import { decodeCbor } from '../atproto/cbor.ts';
 import type { Pds, WriteInput } from '../pds/pds.ts';
@@ -36,16 +36,27 @@ async function runEffect(pds: Pds, effect: Effect, result: ExecutionResult): Pro
     case 'setAccountActive':
       pds.setActive(effect.active);
       return;
+    case 'upgrade':
+      throw new Error('an upgrade runs through the steward, not as a repository effect');
   }
 }
 
+/** Runs an upgrade effect; null while the outcome is pending (reported later by the steward). */
+export type RunUpgrade = (id: bigint, effect: Extract<Effect, { type: 'upgrade' }>) => Promise<ExecutionOutcome | null>;
+
 /** Executes every adopted proposal that is due; returns how many it ran. Never throws. */
-export async function executeAdopted(pds: Pds, gov: Governance, nowNs: () => bigint, maxRuns = 10): Promise<number> {
+export async function executeAdopted(pds: Pds, gov: Governance, nowNs: () => bigint, maxRuns = 10, runUpgrade?: RunUpgrade): Promise<number> {
   let runs = 0;
   gov.tick(nowNs());
   for (; runs < maxRuns; runs++) {
     const job = gov.claimExecution(nowNs());
     if (!job) break;
+    const upgrade = job.effects.find((e) => e.type === 'upgrade');
+    if (upgrade) {
+      const outcome = runUpgrade ? await runUpgrade(job.id, upgrade) : { err: 'this canister cannot run upgrades' };
+      if (outcome) gov.recordExecution(job.id, outcome, nowNs());
+      continue;
+    }
     const result: ExecutionResult = { rev: null, records: [] };
     try {
       for (const effect of job.effects) await runEffect(pds, effect, result);

@@ -8,6 +8,7 @@ import {
   type ProposalAction, type Rules,
 } from '../governance/types.ts';
 import { fromOpt, some, tagged, tagOf } from './candid.ts';
+import { upgradeActionFromC, upgradeActionToC } from './upgrade-candid.ts';
 import type {
   Args, AuditEntryC, DelegateScopeC, DelegateViewC, GovernanceInitC, MethodName, ProposalActionC, ProposalViewC, Result, RulesC,
 } from './interface.ts';
@@ -72,6 +73,7 @@ export function actionFromC(c: ProposalActionC): ProposalAction {
   if ('revoke_delegate' in c) return { kind: 'revoke_delegate', ...c.revoke_delegate };
   if ('set_account_active' in c) return { kind: 'set_account_active', active: c.set_account_active.active };
   if ('approve_upgrade' in c) return { kind: 'approve_upgrade', wasmHash: c.approve_upgrade.wasm_hash };
+  if ('upgrade' in c) return upgradeActionFromC(c.upgrade);
   throw new GovernanceError(`unknown proposal kind ${tagOf(c)}`);
 }
 
@@ -102,6 +104,7 @@ export function actionToC(a: ProposalAction): ProposalActionC {
     case 'revoke_delegate': return { revoke_delegate: { principal: a.principal } };
     case 'set_account_active': return { set_account_active: { active: a.active } };
     case 'approve_upgrade': return { approve_upgrade: { wasm_hash: a.wasmHash } };
+    case 'upgrade': return { upgrade: upgradeActionToC(a) };
   }
 }
 
@@ -125,7 +128,9 @@ export function proposalToC(p: Proposal): ProposalViewC {
     no: p.tally.no,
     abstain: p.tally.abstain,
     failure: some(p.failure),
-    result: some(p.result && { rev: some(p.result.rev), records: p.result.records.map((r) => ({ uri: r.uri, cid: some(r.cid) })) }),
+    result: some(p.result && {
+      rev: some(p.result.rev), records: p.result.records.map((r) => ({ uri: r.uri, cid: some(r.cid) })), module_hash: some(p.result.moduleHash),
+    }),
   };
 }
 

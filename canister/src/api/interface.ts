@@ -6,7 +6,7 @@
 import type { ActorMethod } from '@dfinity/agent';
 import type { IDL } from '@dfinity/candid';
 import {
-  bool, bytes, funcOf, nat, nat16, nat32, nat64, opt, query, queryFunc, record, tags, text, tuple, update, variant, vec,
+  bool, bytes, funcOf, nat, nat16, nat32, nat64, opt, query, queryFunc, record, tags, text, tuple, unit, update, variant, vec,
   type ArgsOf, type MethodSpec, type RetOf, type TypeOf,
 } from './candid.ts';
 
@@ -45,12 +45,18 @@ export const ProposalAction = variant({
   revoke_delegate: PrincipalArg,
   set_account_active: record({ active: bool }),
   approve_upgrade: record({ wasm_hash: text }),
+  upgrade: record({ wasm_hash: text, target: tags('canopy', 'steward'), arg: opt(bytes), commit: opt(text) }),
 });
 export const ProposeArgs = record({ action: ProposalAction, summary: opt(text) });
 export const VoteChoice = tags('yes', 'no', 'abstain');
 export const VoteArgs = record({ id: nat64, vote: VoteChoice });
 export const ProposalStatus = tags('open', 'adopted', 'rejected', 'expired', 'executed', 'failed');
-export const ExecutionResult = record({ rev: opt(text), records: vec(record({ uri: text, cid: opt(text) })) });
+export const ExecutionResult = record({
+  rev: opt(text),
+  records: vec(record({ uri: text, cid: opt(text) })),
+  /** upgrade: hex SHA-256 of the module installed */
+  module_hash: opt(text),
+});
 export const ProposalView = record({
   id: nat64,
   kind: text,
@@ -107,6 +113,20 @@ export const GovernanceInit = record({
   rules: Rules,
   delegates: vec(record({ principal: text, scope: DelegateScope })),
 });
+
+// ---------- upgrades: staged wasm, and the steward's peer contract ----------
+// The steward's own interface is steward/src/interface.ts; test/api/steward-peer.test.ts checks these agree with it.
+
+export const StageChunkArgs = record({ wasm_hash: text, total_size: nat64, offset: nat64, chunk: bytes });
+export const StagedWasm = record({
+  wasm_hash: text, size: nat64, received: nat64, complete: bool, uploader: text, updated_at_ns: nat64,
+});
+export const UpgradeOutcome = variant({ ok: record({ module_hash: bytes }), failed: record({ reason: text }) });
+export const StewardReportArgs = record({ proposal_id: nat64, outcome: UpgradeOutcome });
+export const HealthReport = record({ ok: bool, detail: text });
+export const StewardUpgradeRequest = record({ proposal_id: nat64, wasm_hash: bytes, arg: bytes, chunk_hashes: vec(bytes) });
+/** The part of the steward's UpgradeView Canopy reads (Candid subtyping skips the rest). */
+export const StewardUpgradeView = record({ outcome: opt(UpgradeOutcome) });
 
 // ---------- canister ----------
 
@@ -218,6 +238,17 @@ export const methods = {
   get_rules: query([], Rules),
   get_audit_log: query([AuditArgs], AuditPage),
   list_upgrade_approvals: query([], vec(UpgradeApproval)),
+
+  /** Members only: one chunk (≤ 1 MiB) of a module for an upgrade proposal, in order. */
+  stage_wasm_chunk: update([StageChunkArgs], StagedWasm),
+  list_staged_wasm: query([], vec(StagedWasm)),
+  /** Proves the running code reads its state and can run governance (the steward calls it after an install). */
+  health_check: update([], HealthReport),
+  /** The steward only: the outcome of an upgrade proposal. */
+  steward_report: update([StewardReportArgs], unit),
+  /** A controller only (at deployment, before the steward becomes the only controller). */
+  set_steward: update([text], unit),
+  get_steward: query([], opt(text)),
 } satisfies Record<string, MethodSpec>;
 
 export type MethodName = keyof typeof methods;
@@ -252,3 +283,7 @@ export type RecordWriteResultC = TypeOf<typeof RecordWriteResult>;
 export type StreamingTokenC = TypeOf<typeof StreamingToken>;
 export type HttpResponseC = TypeOf<typeof HttpResponse>;
 export type PlcStatusC = TypeOf<typeof PlcStatus>;
+export type StagedWasmC = TypeOf<typeof StagedWasm>;
+export type UpgradeOutcomeC = TypeOf<typeof UpgradeOutcome>;
+export type StewardUpgradeRequestC = TypeOf<typeof StewardUpgradeRequest>;
+export type StewardUpgradeViewC = TypeOf<typeof StewardUpgradeView>;

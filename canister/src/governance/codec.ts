@@ -29,6 +29,8 @@ export function decodeAction(v: Obj): ProposalAction {
       return { kind: 'set_rules', rules: decodeRules(v.rules) };
     case 'grant_delegate':
       return { kind: 'grant_delegate', principal: v.principal, scope: decodeScope(v.scope) };
+    case 'upgrade':
+      return { kind: 'upgrade', wasmHash: v.wasmHash, target: v.target, arg: new Uint8Array(v.arg ?? []), commit: v.commit ?? null };
     default:
       return v as ProposalAction;
   }
@@ -37,7 +39,7 @@ export function decodeAction(v: Obj): ProposalAction {
 const decodeTally = (v: Obj): Tally => ({ yes: big(v.yes), no: big(v.no), abstain: big(v.abstain) });
 
 const decodeResult = (v: Obj | null): ExecutionResult | null =>
-  v ? { rev: v.rev ?? null, records: v.records.map((r: Obj) => ({ uri: r.uri, cid: r.cid ?? null })) } : null;
+  v ? { rev: v.rev ?? null, records: v.records.map((r: Obj) => ({ uri: r.uri, cid: r.cid ?? null })), ...(v.moduleHash ? { moduleHash: v.moduleHash } : {}) } : null;
 
 export function decodeProposal(v: Obj): Proposal {
   return {

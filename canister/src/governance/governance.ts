@@ -254,8 +254,15 @@ export class Governance {
 
   /** When the canister should next call tick/claimExecution (null: nothing scheduled). */
   nextWakeNs(nowNs: bigint): bigint | null {
-    if (this.kv.range({ prefix: 's/adopted/', limit: 1 }).length > 0) return nowNs;
     let next: bigint | null = null;
+    // An adopted proposal is due now, or when the lease of its execution in flight runs out (an
+    // upgrade waits for the steward's report: no wake-up loop meanwhile).
+    for (const [key] of scan(this.kv, 's/adopted/')) {
+      const claim = this.getProposal(BigInt(key.slice('s/adopted/'.length)))!.claim;
+      const due = claim ? claim.atNs + EXECUTION_LEASE_NS : nowNs;
+      if (due <= nowNs) return nowNs;
+      if (next === null || due < next) next = due;
+    }
     for (const [key] of scan(this.kv, 's/open/')) {
       const d = this.getProposal(BigInt(key.slice('s/open/'.length)))!.deadlineNs;
       if (next === null || d < next) next = d;

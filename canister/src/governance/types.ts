@@ -48,12 +48,27 @@ export type ProposalAction =
   | { kind: 'grant_delegate'; principal: string; scope: DelegateScope }
   | { kind: 'revoke_delegate'; principal: string }
   | { kind: 'set_account_active'; active: boolean }
-  | { kind: 'approve_upgrade'; wasmHash: string };
+  | { kind: 'approve_upgrade'; wasmHash: string }
+  | UpgradeAction;
+
+/** Install a staged wasm module on Canopy (through the steward) or on the steward (governance/upgrade-action.ts). */
+export type UpgradeTarget = 'canopy' | 'steward';
+export type UpgradeAction = {
+  kind: 'upgrade';
+  /** 64 lowercase hex: SHA-256 of the module, staged with stage_wasm_chunk */
+  wasmHash: string;
+  target: UpgradeTarget;
+  /** Candid-encoded upgrade argument (empty: none) */
+  arg: Uint8Array;
+  /** the git commit the module claims to be built from (voters verify it with `canopy verify`) */
+  commit: string | null;
+};
 
 export type ProposalKind = ProposalAction['kind'];
 export const PROPOSAL_KINDS: readonly ProposalKind[] = [
   'post', 'delete_record', 'put_record', 'update_profile', 'set_handle', 'add_member', 'remove_member',
   'set_member_power', 'set_rules', 'grant_delegate', 'revoke_delegate', 'set_account_active', 'approve_upgrade',
+  'upgrade',
 ];
 
 /** A repo write the canister performs. `put` = create or replace (the executor checks which). */
@@ -68,9 +83,15 @@ export type Effect =
   | { type: 'writes'; writes: GovWrite[] }
   | { type: 'updateProfile'; patch: ProfilePatch }
   | { type: 'setHandle'; handle: string }
-  | { type: 'setAccountActive'; active: boolean };
+  | { type: 'setAccountActive'; active: boolean }
+  | { type: 'upgrade'; wasmHash: string; target: UpgradeTarget; arg: Uint8Array };
 
-export type ExecutionResult = { rev: string | null; records: { uri: string; cid: string | null }[] };
+export type ExecutionResult = {
+  rev: string | null;
+  records: { uri: string; cid: string | null }[];
+  /** upgrade: hex SHA-256 of the module now installed */
+  moduleHash?: string | null;
+};
 export type ExecutionOutcome = { ok: ExecutionResult } | { err: string };
 
 export type Tally = { yes: bigint; no: bigint; abstain: bigint };
@@ -124,6 +145,8 @@ export type GovernanceInit = {
 export interface GovernanceEnv extends AccountEnv {
   /** Called when tick/claimExecution should run at (or after) `atNs`; the canister sets a timer. */
   wake?(atNs: bigint): void;
+  /** Whether a complete wasm module with this hash is staged (upgrade proposals need one). */
+  wasmStaged?(wasmHash: string): boolean;
 }
 
 export type Page<T> = { items: T[]; next: string | null };

@@ -1,6 +1,8 @@
 // Read-only commands: status, members, delegates, proposals, proposal, audit.
 import type { Command, Context } from '../cli.ts';
+import { Actor, type HttpAgent } from '@dfinity/agent';
 import { CliError, usageError } from '../errors.ts';
+import { sovereigntyOf, sovereigntyText } from '../sovereignty.ts';
 import { fromOpt, tagged, tagOf } from '../../../canister/src/api/candid.ts';
 import type { DelegateScopeC, ProposalViewC } from '../../../canister/src/api/interface.ts';
 import { PROPOSAL_STATUSES } from '../../../canister/src/governance/types.ts';
@@ -11,11 +13,17 @@ const STATUSES = PROPOSAL_STATUSES;
 
 
 /** The scripting contract's shape: {id, kind, status, result?} with result {uri, cid, rev}. */
-export function proposalJson(p: ProposalViewC): { id: bigint; kind: string; status: string; result?: { uri: string; cid: string | null; rev: string | null } } {
+/** An upgrade's result is `{moduleHash}`; a failed proposal also carries `failure`. */
+export function proposalJson(p: ProposalViewC): {
+  id: bigint; kind: string; status: string; result?: { uri: string; cid: string | null; rev: string | null } | { moduleHash: string }; failure?: string;
+} {
   const out: ReturnType<typeof proposalJson> = { id: p.id, kind: p.kind, status: tagOf(p.status) };
   const result = fromOpt(p.result);
   const first = result?.records[0];
+  const moduleHash = result && fromOpt(result.module_hash);
   if (result && first) out.result = { uri: first.uri, cid: fromOpt(first.cid) ?? null, rev: fromOpt(result.rev) ?? null };
+  else if (moduleHash) out.result = { moduleHash };
+  if (out.status === 'failed') out.failure = fromOpt(p.failure) ?? '';
   return out;
 }
 
@@ -39,6 +47,7 @@ export function proposalText(p: ProposalViewC): string {
   if (result) {
     for (const r of result.records) lines.push(`  wrote      ${r.uri}${fromOpt(r.cid) ? ` (cid ${fromOpt(r.cid)})` : ''}`);
     if (fromOpt(result.rev)) lines.push(`  commit rev ${fromOpt(result.rev)}`);
+    if (fromOpt(result.module_hash)) lines.push(`  installed  module ${fromOpt(result.module_hash)}`);
   }
   return lines.join('\n');
 }
@@ -59,6 +68,9 @@ function actionDetail(p: ProposalViewC): string {
     case 'revoke_delegate': return `revoke delegate ${a.principal}`;
     case 'set_account_active': return a.active ? 'reactivate the account' : 'deactivate the account';
     case 'approve_upgrade': return `approve wasm ${a.wasm_hash}`;
+    case 'upgrade':
+      return `install wasm ${a.wasm_hash} on ${tagOf(a.target)}, built from ${fromOpt(a.commit) ? `commit ${fromOpt(a.commit)}` : 'an unnamed commit'}`
+        + `${fromOpt(a.arg) ? ` with a ${(fromOpt(a.arg) as Uint8Array).length}-byte argument` : ''} (check: canopy verify --target ${tagOf(a.target)})`;
     default: return '';
   }
 }
@@ -79,6 +91,11 @@ export const readCommands: Command[] = [
       const data: Record<string, unknown> = { did: s.did, handle: s.handle, pdsUrl: s.pds_url, canisterId: ctx.conn.canisterId() };
       const plc = fromOpt(s.plc_url);
       if (plc) data.plcUrl = plc;
+      const sov = await sovereigntyOf(Actor.agentOf(actor) as HttpAgent, ctx.conn.canisterId(), fromOpt(await actor.get_steward().catch(() => [] as [])) ?? null)
+        .catch((err) => {
+          throw new CliError(ctx.conn.explain(err));
+        });
+      Object.assign(data, { controllers: sov.controllers, steward: sov.steward, moduleHash: sov.moduleHash, sovereign: sov.sovereign });
       ctx.emit(data, () =>
         table([
           ['DID', s.did],
@@ -90,7 +107,10 @@ export const readCommands: Command[] = [
           ['rev', fromOpt(s.rev) ?? '(no commit yet)'],
           ['events', String(s.head_seq)],
           ['signing key', s.signing_key],
-        ]),
+          ['controllers', sov.controllers.join(', ') || '(none)'],
+          ['steward', sov.steward ?? '(none)'],
+          ['module', sov.moduleHash ?? '(none)'],
+        ]) + `\n${sovereigntyText(sov)}`,
       );
     },
   },

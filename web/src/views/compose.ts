@@ -14,6 +14,7 @@ import { h, field, replace } from '../dom.ts';
 import type { App } from '../app.ts';
 import { postView, type PostJson } from '../post-view.ts';
 import { uploadBlob, type Uploaded } from '../upload.ts';
+import { stageChunks } from '../../../cli/src/wasm-chunks.ts';
 import { getRecord } from '../xrpc.ts';
 
 const KINDS: { kind: ProposalAction['kind']; label: string }[] = [
@@ -30,6 +31,7 @@ const KINDS: { kind: ProposalAction['kind']; label: string }[] = [
   { kind: 'revoke_delegate', label: 'Revoke a delegation' },
   { kind: 'set_account_active', label: 'Deactivate or reactivate the account' },
   { kind: 'approve_upgrade', label: 'Approve a canister upgrade' },
+  { kind: 'upgrade', label: 'Upgrade a canister (Canopy or its steward)' },
 ];
 
 const nowNs = (): bigint => BigInt(Date.now()) * 1_000_000n;
@@ -41,10 +43,12 @@ type Form = { el: HTMLElement; read(): ProposalAction; post?: true };
 
 export function composeView(app: App): HTMLElement {
   const uploaded = new Map<string, Uploaded>();
+  const staged = new Set<string>();
   const env: GovernanceEnv = {
     did: () => app.status.did,
     handle: () => app.author.handle,
     blob: (cid) => uploaded.get(cid),
+    wasmStaged: (hash) => staged.has(hash),
   };
   const params = new URLSearchParams(location.hash.split('?')[1] ?? '');
   const kindSelect = h('select', { id: 'kind' }, KINDS.map((k) => h('option', { value: k.kind }, k.label)));
@@ -81,7 +85,7 @@ export function composeView(app: App): HTMLElement {
   };
 
   const switchKind = () => {
-    form = formFor(kindSelect.value as ProposalAction['kind'], app, uploaded, refresh);
+    form = formFor(kindSelect.value as ProposalAction['kind'], app, { uploaded, staged }, refresh);
     replace(formBox, form.el);
     const d = app.me?.delegate;
     directBtn.hidden = !(form.post && d && d.scope.collections.includes(POST_COLLECTION) && d.scope.actions.some((a) => 'create' in a));
@@ -144,6 +148,7 @@ function describeAction(a: ProposalAction): string {
     case 'delete_record': return `Delete ${a.collection}/${a.rkey}.`;
     case 'set_account_active': return a.active ? 'Reactivate the account.' : 'Deactivate the account (relays stop serving it).';
     case 'approve_upgrade': return `Approve the canister module with SHA-256 ${a.wasmHash}.`;
+    case 'upgrade': return `Install the module with SHA-256 ${a.wasmHash} on ${a.target === 'canopy' ? 'Canopy (through the steward, rolled back if it fails)' : 'the steward'}${a.commit ? `, built from commit ${a.commit}` : ''}.`;
     case 'set_rules': return `Voting period ${a.rules.votingPeriodNs / 1_000_000_000n}s, quorum ${a.rules.quorumBps / 100}%, threshold ${a.rules.thresholdBps / 100}%.`;
     case 'grant_delegate': return `Let ${a.principal} ${a.scope.actions.join('/')} records in ${a.scope.collections.join(', ')}, ${a.scope.writesPerDay} writes a day.`;
     default: return '';
@@ -166,7 +171,10 @@ async function resolveRef(app: App, text: string, what: string): Promise<{ ref: 
   return { ref: { uri, cid: rec.cid }, value: rec.value };
 }
 
-function formFor(kind: ProposalAction['kind'], app: App, uploaded: Map<string, Uploaded>, changed: () => void): Form {
+/** What the draft's files became on the canister: blobs by CID, staged wasm modules by hash. */
+type Uploads = { uploaded: Map<string, Uploaded>; staged: Set<string> };
+
+function formFor(kind: ProposalAction['kind'], app: App, { uploaded, staged }: Uploads, changed: () => void): Form {
   const onInput = <E extends HTMLElement>(el: E): E => (el.addEventListener('input', changed), el);
   switch (kind) {
     case 'post': return postForm(app, uploaded, changed);
@@ -275,7 +283,43 @@ function formFor(kind: ProposalAction['kind'], app: App, uploaded: Map<string, U
       const hash = onInput(input({ class: 'mono', placeholder: '64 hex digits', maxlength: '64' }));
       return { el: field('Module SHA-256', hash, 'sha256sum of the wasm the controllers will install.'), read: () => ({ kind, wasmHash: hash.value.trim() }) };
     }
+    case 'upgrade': return upgradeForm(app, staged, changed);
   }
+}
+
+const hex = (b: ArrayBuffer): string => [...new Uint8Array(b)].map((x) => x.toString(16).padStart(2, '0')).join('');
+
+/** A wasm module staged on the canister in chunks as soon as it is picked; the proposal names its SHA-256. */
+function upgradeForm(app: App, staged: Set<string>, changed: () => void): Form {
+  const file = h('input', { type: 'file', accept: '.wasm,.gz,application/wasm' });
+  const status = h('span', { class: 'muted', 'aria-live': 'polite' });
+  const target = h('select', {}, h('option', { value: 'canopy' }, 'Canopy (installed by the steward)'), h('option', { value: 'steward' }, 'The steward (installed by Canopy)'));
+  const commit = input({ class: 'mono', placeholder: 'optional: the git commit it is built from', maxlength: '64' });
+  let wasmHash = '';
+  target.addEventListener('change', changed);
+  commit.addEventListener('input', changed);
+  file.addEventListener('change', async () => {
+    const f = file.files?.[0];
+    if (!f) return;
+    status.className = 'muted';
+    try {
+      const wasm = new Uint8Array(await f.arrayBuffer());
+      const hash = hex(await crypto.subtle.digest('SHA-256', wasm));
+      await stageChunks(await app.session.actor(), wasm, hash, (d, t) => (status.textContent = `staging ${bytes(d)} / ${bytes(t)}`));
+      staged.add(hash);
+      wasmHash = hash;
+      status.textContent = `staged ${bytes(wasm.length)}, SHA-256 ${hash}`;
+    } catch (err) {
+      status.className = 'error';
+      status.textContent = `staging refused: ${app.explain(err)}`;
+    }
+    changed();
+  });
+  return {
+    el: h('div', {}, field('Wasm module', file, 'Staged on the canister in 1 MiB chunks; voters check its hash with `canopy verify`.'), status,
+      field('Target', target), field('Commit', commit)),
+    read: () => ({ kind: 'upgrade', wasmHash, target: target.value as 'canopy' | 'steward', arg: new Uint8Array(), commit: commit.value.trim() || null }),
+  };
 }
 
 function imagePicker(app: App, uploaded: Map<string, Uploaded>, label: string, changed: () => void) {
