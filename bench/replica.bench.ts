@@ -1,9 +1,11 @@
 // Per-call wall time and instruction counts of the replica's execution engine on the Azle test canister,
 // then where the time of one Canopy create_record / get_events goes through the whole replica (HTTP + engine).
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { IDL } from '@dfinity/candid';
 import { Principal } from '@dfinity/principal';
+import * as M from 'azle/canisters/management/idl';
 import { Engine } from '../replica/src/exec/engine.ts';
 import { buildAzleCanister } from '../test/helpers/azle-build.ts';
 
@@ -56,6 +58,33 @@ export default async function bench(): Promise<void> {
         await measure('update selfGreet (inter-canister self-call; last = reply callback)', 20, () =>
             engine.update(id, 'selfGreet', greet, user)
         );
+        // the management canister's lifecycle on the same canister (wall time; these run no canister code but
+        // install_chunked_code's post_upgrade, which is counted)
+        const mgmt = (method: string, type: IDL.Type, value: unknown) =>
+            engine.update(Principal.managementCanister(), method, new Uint8Array(IDL.encode([type], [value])), user);
+        const chunks: Uint8Array[] = [];
+        for (let i = 0; i < wasm.length; i += 1024 * 1024) chunks.push(wasm.subarray(i, i + 1024 * 1024));
+        await measure(`upload_chunk x${chunks.length} (1 MiB chunks of the module)`, 3, async () => {
+            for (const chunk of chunks) await mgmt('upload_chunk', M.upload_chunk_args, { canister_id: id, chunk });
+        }, () => 0n);
+        const sha = (b: Uint8Array) => new Uint8Array(createHash('sha256').update(b).digest());
+        await measure('install_chunked_code (upgrade)', 3, () =>
+            mgmt('install_chunked_code', M.install_chunked_code_args, {
+                target_canister: id,
+                store_canister: [],
+                chunk_hashes_list: chunks.map((c) => ({ hash: sha(c) })),
+                wasm_module_hash: sha(wasm),
+                mode: { upgrade: [] },
+                arg,
+                sender_canister_version: []
+            }), installInstr);
+        let snapshot: Uint8Array | number[] = [];
+        await measure('take_canister_snapshot (replacing the last one)', 3, async () => {
+            const r = await mgmt('take_canister_snapshot', M.take_canister_snapshot_args, { canister_id: id, replace_snapshot: snapshot.length ? [snapshot] : [] });
+            if ('reply' in r) snapshot = (IDL.decode([M.take_canister_snapshot_result], r.reply)[0] as unknown as M.snapshot).id;
+        }, () => 0n);
+        await measure('load_canister_snapshot', 3, () =>
+            mgmt('load_canister_snapshot', M.load_canister_snapshot_args, { canister_id: id, snapshot_id: snapshot, sender_canister_version: [] }), () => 0n);
         // calibration check against Azle 0.33.0's published figure (replica/README.md)
         const hello = new Uint8Array(
             await readFile(await buildAzleCanister({ name: 'hello_world', main: 'node_modules/azle/examples/stable/demo/hello_world/src/index.ts' }))

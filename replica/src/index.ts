@@ -15,7 +15,7 @@ export interface ReplicaOptions {
   stateDir?: string;
   log?: (line: string) => void;
   /** lower the IC's instruction limits (tests that exercise the limit without burning 40 B instructions) */
-  instructionLimits?: { update?: bigint; query?: bigint; install?: bigint };
+  instructionLimits?: { update?: bigint; query?: bigint; install?: bigint; inspect?: bigint };
   /** real-time delay of each sign_with_ecdsa reply (default 0; a threshold signature takes seconds on mainnet) */
   ecdsaLatencyMs?: number;
 }

@@ -1,48 +1,76 @@
-// Client side of the IC management canister ('aaaaa-aa'), as dfx drives it: the subset of its
-// Candid interface we call, and an actor that routes each call to the target canister's subnet.
-import { Actor, type HttpAgent } from '@dfinity/agent';
-import type { IDL } from '@dfinity/candid';
+// Client side of the IC management canister ('aaaaa-aa'), as dfx drives it. Its Candid interface and types
+// are Azle's (`azle/canisters/management/idl`, from the interface specification's ic.did), the same ones the
+// replica's management canister decodes with: nothing here restates them. For convenience, optional Candid
+// fields may be left out of an argument (they are sent as `null`), and an optional variant payload (e.g.
+// `mode: { upgrade: null }`) may be given as `null`.
+import { Actor, type ActorMethod, type HttpAgent } from '@dfinity/agent';
+import { IDL } from '@dfinity/candid';
 import { Principal } from '@dfinity/principal';
+import { idlFactory, type _SERVICE } from 'azle/canisters/management/idl';
 
-export interface ManagementCanister {
-  provisional_create_canister_with_cycles(a: {
-    amount: [] | [bigint];
-    settings: [] | [{ controllers: [] | [Principal[]] }];
-    specified_id: [] | [Principal];
-  }): Promise<{ canister_id: Principal }>;
-  install_code(a: { mode: Record<string, null>; canister_id: Principal; wasm_module: Uint8Array; arg: Uint8Array }): Promise<void>;
+export { idlFactory as managementIdl };
+export type ManagementService = _SERVICE;
+
+type Opt<T> = [] | [T];
+type IsOpt<T> = [T] extends [Opt<infer _>] ? ([] extends T ? true : false) : false;
+type OptKeys<T> = { [K in keyof T]-?: IsOpt<T[K]> extends true ? K : never }[keyof T];
+
+/** a Candid value where optional record fields may be omitted and optional values may be `null` */
+export type Lenient<T> = T extends Principal | Uint8Array | number[] | bigint | number | string | boolean | null
+  ? T
+  : IsOpt<T> extends true
+    ? T extends Opt<infer U>
+      ? [] | [Lenient<U>] | null
+      : never
+    : T extends readonly (infer E)[]
+      ? Lenient<E>[]
+      : T extends object
+        ? { [K in Exclude<keyof T, OptKeys<T>>]: Lenient<T[K]> } & { [K in OptKeys<T>]?: Lenient<T[K]> }
+        : T;
+
+type LenientMethod<M> = M extends ActorMethod<infer A, infer R> ? (...args: { [I in keyof A]: Lenient<A[I]> }) => Promise<R> : never;
+
+/** the management canister's methods, typed from Azle's Candid, with lenient arguments */
+export type ManagementCanister = { [K in keyof _SERVICE]: LenientMethod<_SERVICE[K]> };
+
+/** fills what Lenient lets a caller leave out: absent or `null` optional values become `[]` */
+function complete(t: IDL.Type, v: unknown): unknown {
+  if (t instanceof IDL.RecClass) return complete(t.getType()!, v);
+  if (t instanceof IDL.OptClass) {
+    if (v === undefined || v === null) return [];
+    return Array.isArray(v) && v.length === 1 ? [complete(t._type, v[0])] : v;
+  }
+  if (t instanceof IDL.RecordClass && !(t instanceof IDL.TupleClass) && v && typeof v === 'object') {
+    const rec = v as Record<string, unknown>;
+    return Object.fromEntries(t._fields.map(([k, ft]) => [k, complete(ft, rec[k])]));
+  }
+  if (t instanceof IDL.VariantClass && v && typeof v === 'object') {
+    const [k] = Object.keys(v);
+    const ft = t._fields.find(([name]) => name === k)?.[1];
+    return ft ? { [k!]: complete(ft, (v as Record<string, unknown>)[k!]) } : v;
+  }
+  if (t instanceof IDL.VecClass && Array.isArray(v)) return v.map((e) => complete(t._type, e));
+  return v;
 }
 
-export const managementIdl: IDL.InterfaceFactory = ({ IDL }) => {
-  const settings = IDL.Record({ controllers: IDL.Opt(IDL.Vec(IDL.Principal)) });
-  return IDL.Service({
-    provisional_create_canister_with_cycles: IDL.Func(
-      [IDL.Record({ amount: IDL.Opt(IDL.Nat), settings: IDL.Opt(settings), specified_id: IDL.Opt(IDL.Principal) })],
-      [IDL.Record({ canister_id: IDL.Principal })],
-      [],
-    ),
-    install_code: IDL.Func(
-      [
-        IDL.Record({
-          mode: IDL.Variant({ install: IDL.Null, reinstall: IDL.Null, upgrade: IDL.Null }),
-          canister_id: IDL.Principal,
-          wasm_module: IDL.Vec(IDL.Nat8),
-          arg: IDL.Vec(IDL.Nat8),
-        }),
-      ],
-      [],
-      [],
-    ),
-  });
-};
-
-/** Management-canister actor; a call naming a `canister_id` is sent with that canister as its effective id. */
+/** Management-canister actor; a call naming a canister (`canister_id`, `target_canister`) is sent with it as its effective id. */
 export function managementActor(agent: HttpAgent): ManagementCanister {
-  return Actor.createActor(managementIdl, {
+  const service = idlFactory({ IDL });
+  const actor = Actor.createActor<_SERVICE>(idlFactory, {
     agent,
     canisterId: Principal.managementCanister(),
-    callTransform: (_method, args) => ({
-      effectiveCanisterId: (args[0] as { canister_id?: Principal }).canister_id ?? Principal.managementCanister(),
-    }),
+    callTransform: (_method, args) => {
+      const a = args[0] as { canister_id?: Principal; target_canister?: Principal } | undefined;
+      return { effectiveCanisterId: a?.canister_id ?? a?.target_canister ?? Principal.managementCanister() };
+    }
+  });
+  const methods = new Map(service._fields);
+  return new Proxy(actor, {
+    get(target, name, receiver) {
+      const fn = Reflect.get(target, name, receiver) as unknown;
+      const func = typeof name === 'string' ? methods.get(name) : undefined;
+      if (typeof fn !== 'function' || !func) return fn;
+      return (...args: unknown[]) => (fn as (...a: unknown[]) => unknown)(...args.map((a, i) => complete(func.argTypes[i]!, a)));
+    }
   }) as unknown as ManagementCanister;
 }

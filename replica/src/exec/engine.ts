@@ -4,9 +4,13 @@
  * API (used by replica/src/http and replica/src/index.ts; also in docs/contracts.md section 5):
  *   const engine = await Engine.create({ stateDir?, log?, tickMs?, instructionLimits?, ecdsaLatencyMs? })  // restores canisters from stateDir
  *   engine.createCanister({ controllers?, cycles?, sender? })     -> Promise<Principal>
- *   engine.installCode(id, wasm, arg, 'install'|'reinstall'|'upgrade', sender?) -> Promise<void> (throws EngineError)
+ *   engine.installCode(id, wasm, arg, 'install'|'reinstall'|'upgrade', sender?) -> Promise<void> (throws EngineError;
+ *                                              with a sender, only a controller may install)
  *   engine.query(id, method, arg, sender)   -> Promise<CallResult>  (state changes discarded)
- *   engine.update(id, method, arg, sender)  -> Promise<CallResult>  (resolves when the call is answered;
+ *   engine.acceptIngress(id, method, arg, sender) -> Reject | null  (the IC's ingress filter: inspect_message,
+ *                                              controllers-only management methods)
+ *   engine.update(id, method, arg, sender, { accepted? }) -> Promise<CallResult>  (passes acceptIngress unless
+ *                                              `accepted`; resolves when the call is answered;
  *                                              id = aaaaa-aa routes to the management canister)
  *   engine.effectiveCanisterId(method, arg) -> Principal | undefined   (target of a management call)
  *   engine.hasCanister(id), engine.canisterIds(), engine.controllers(id), engine.moduleHash(id)
@@ -15,15 +19,19 @@
  *   engine.metrics(); engine.metricsText(); await engine.close()
  *
  * Scheduling: one message executes at a time (wasm runs synchronously); a FIFO queue holds requests and
- * responses between canisters, global timers run when the queue is empty. Only HTTP outcalls are async.
+ * responses between canisters, global timers run when the queue is empty. Management work that completes
+ * later (compiling a module, outcalls, raw_rand, delayed signatures) is answered from a later scheduler run.
  */
 import { createHash } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { Principal } from '@dfinity/principal';
-import { EngineError, RejectCode, Trap, type CallResult } from './errors.ts';
-import { handleManagement, managementEffectiveCanisterId } from './management.ts';
+import { newCanisterState, type CanisterState } from './canister-state.ts';
+import { canisterInfo, captureSnapshot, dropSnapshot, findSnapshot, restoreSnapshot, snapshotInfo, uninstall, updateSettings } from './canister-ops.ts';
+import { CanisterStore } from './canister-store.ts';
+import { EngineError, RejectCode, Trap, type CallResult, type Reject } from './errors.ts';
+import { handleManagement, managementEffectiveCanisterId, notControllerIngress, refuseManagementIngress } from './management.ts';
+import type { InstallMode, ManagementPort } from './management-port.ts';
 import { MessageLog, metricsText, type EngineMetrics, type MessageMetric } from './metrics.ts';
-import { StateDir, type CanisterWrite } from './persistence.ts';
 import { CanisterRuntime, type ExecContext, type ExecOutcome, type Mode, type OutgoingCall } from './runtime.ts';
 import { StableMemory } from './stable-memory.ts';
 import { patchWasm } from './wasm-patch.ts';
@@ -31,18 +39,24 @@ import { concat } from '../bytes.ts';
 
 export { EngineError, RejectCode, type CallResult } from './errors.ts';
 export type { EngineMetrics, MessageMetric } from './metrics.ts';
+export type { CanisterState } from './canister-state.ts';
+export type { InstallMode } from './management-port.ts';
 
 export const INSTRUCTION_LIMITS = {
     update: 40_000_000_000n,
     query: 5_000_000_000n,
-    install: 300_000_000_000n
+    install: 300_000_000_000n,
+    /** canister_inspect_message (the IC's limit for message acceptance calls) */
+    inspect: 200_000_000n
 };
 export const DEFAULT_CYCLES = 100_000_000_000_000n;
 const MANAGEMENT = Principal.managementCanister();
 const MAX_MESSAGES_PER_PUMP = 100_000;
 const HEARTBEAT_INTERVAL_NS = 1_000_000_000n;
-
-export type InstallMode = 'install' | 'reinstall' | 'upgrade';
+/** how long a stop_canister call waits for the canister to stop before it fails (replica time) */
+const STOP_TIMEOUT_NS = 5n * 60n * 1_000_000_000n;
+/** Candid encoding of an empty reply: "DIDL", no types, no values */
+const EMPTY_REPLY = [0x44, 0x49, 0x44, 0x4c, 0x00, 0x00];
 
 export type EngineOptions = {
     stateDir?: string;
@@ -57,31 +71,6 @@ export type EngineOptions = {
     ecdsaLatencyMs?: number;
 };
 
-export type CanisterState = {
-    id: Principal;
-    idBytes: Uint8Array;
-    controllers: Principal[];
-    cycles: bigint;
-    version: bigint;
-    status: 'running' | 'stopping' | 'stopped';
-    wasm: Uint8Array | null;
-    moduleHash: Uint8Array | null;
-    runtime: CanisterRuntime | null;
-    stable: StableMemory;
-    globalTimer: bigint;
-    certifiedData: Uint8Array;
-    installArg: Uint8Array;
-    generation: number;
-    createdAtNs: bigint;
-    /** replica time of the last canister_heartbeat (heartbeats run at most once per second of replica time) */
-    lastHeartbeatNs: bigint;
-    /** persistence: file name of the stored module (null until stored) */
-    moduleFile: string | null;
-    /** persistence: stable memory must be rewritten in full (install/reinstall) */
-    stableReset: boolean;
-    metaDirty: boolean;
-};
-
 export type Origin =
     | { kind: 'ingress'; resolve: (r: CallResult) => void }
     | { kind: 'canister'; callbackId: number }
@@ -92,13 +81,15 @@ type CallContext = {
     origin: Origin;
     responded: boolean;
     outstanding: number;
+    /** answered and no call outstanding: it no longer keeps a stopping canister from stopping */
+    closed: boolean;
     cyclesAvailable: bigint;
     instructions: bigint;
 };
 
 type Callback = { id: number; canister: CanisterState; generation: number; ctx: CallContext; call: OutgoingCall };
 
-export type RequestMessage = {
+type RequestMessage = {
     kind: 'request';
     callee: Principal;
     method: string;
@@ -112,6 +103,11 @@ type Message = RequestMessage | ResponseMessage;
 
 function hex(b: Uint8Array): string {
     return Buffer.from(b).toString('hex');
+}
+
+/** calls to a stopping or stopped canister are rejected (IC0509 / IC0508) */
+function notRunning(c: CanisterState): Reject {
+    return { code: RejectCode.CANISTER_ERROR, message: `Canister ${c.id.toText()} is ${c.status}`, errorCode: c.status === 'stopped' ? 'IC0508' : 'IC0509' };
 }
 
 /** local canister ids: 8-byte big-endian index followed by 0x01 0x01, as the IC allocates them */
@@ -151,22 +147,21 @@ export class Engine {
     private ticker: NodeJS.Timeout | undefined;
     private closed = false;
     private dataCertificateProvider: (id: Principal) => Uint8Array | undefined = () => undefined;
-    private store: StateDir | null;
+    private readonly store: CanisterStore | null;
     private readonly log: (line: string) => void;
     private readonly messages: MessageLog;
     private readonly startTimeNs: bigint | undefined;
     private readonly limits: typeof INSTRUCTION_LIMITS;
     private readonly sleeps = new Set<() => void>();
-    /** internal: used by the management canister */
-    readonly ecdsaLatencyMs: number;
+    private readonly management: ManagementPort;
 
     private constructor(opts: EngineOptions) {
-        this.ecdsaLatencyMs = Math.max(0, opts.ecdsaLatencyMs ?? 0);
         this.log = opts.log ?? (() => {});
         this.messages = new MessageLog(this.log);
-        this.store = opts.stateDir ? new StateDir(opts.stateDir) : null;
+        this.store = opts.stateDir ? new CanisterStore(opts.stateDir) : null;
         this.startTimeNs = opts.startTimeNs;
         this.limits = { ...INSTRUCTION_LIMITS, ...opts.instructionLimits };
+        this.management = this.managementPort(Math.max(0, opts.ecdsaLatencyMs ?? 0));
         const tick = opts.tickMs ?? 100;
         if (tick > 0) {
             this.ticker = setInterval(() => this.pump(), tick);
@@ -176,7 +171,7 @@ export class Engine {
 
     static async create(opts: EngineOptions = {}): Promise<Engine> {
         const engine = new Engine(opts);
-        if (engine.store) await engine.restore();
+        if (engine.store) await engine.restore(engine.store);
         return engine;
     }
 
@@ -224,42 +219,20 @@ export class Engine {
         this.dataCertificateProvider = fn;
     }
 
-    /** internal: used by the management canister */
-    get(id: Principal): CanisterState {
+    private get(id: Principal): CanisterState {
         const c = this.canisters.get(id.toText());
-        if (!c) throw new EngineError(RejectCode.DESTINATION_INVALID, `Canister ${id.toText()} not found`);
+        if (!c) throw new EngineError(RejectCode.DESTINATION_INVALID, `Canister ${id.toText()} not found`, 'IC0301');
         return c;
     }
 
     async createCanister(opts: { controllers?: Principal[]; cycles?: bigint; sender?: Principal } = {}): Promise<Principal> {
-        return this.createCanisterSync(opts).id;
+        return this.addCanister(opts).id;
     }
 
-    /** internal: used by the management canister */
-    createCanisterSync(opts: { controllers?: Principal[]; cycles?: bigint; sender?: Principal }): CanisterState {
+    private addCanister(opts: { controllers?: Principal[]; cycles?: bigint; sender?: Principal }): CanisterState {
         const id = canisterIdFromIndex(this.nextCanisterIndex++);
         const controllers = opts.controllers ?? (opts.sender && !opts.sender.isAnonymous() ? [opts.sender] : []);
-        const c: CanisterState = {
-            id,
-            idBytes: id.toUint8Array(),
-            controllers,
-            cycles: opts.cycles ?? DEFAULT_CYCLES,
-            version: 0n,
-            status: 'running',
-            wasm: null,
-            moduleHash: null,
-            runtime: null,
-            stable: new StableMemory(),
-            globalTimer: 0n,
-            certifiedData: new Uint8Array(0),
-            installArg: new Uint8Array(0),
-            generation: 0,
-            lastHeartbeatNs: 0n,
-            moduleFile: null,
-            createdAtNs: this.now(),
-            stableReset: true,
-            metaDirty: true
-        };
+        const c = newCanisterState(id, { controllers, cycles: opts.cycles ?? DEFAULT_CYCLES, createdAtNs: this.now() });
         this.canisters.set(id.toText(), c);
         this.saveEngineMeta();
         this.flush();
@@ -269,15 +242,18 @@ export class Engine {
 
     async installCode(id: Principal, wasm: Uint8Array, arg: Uint8Array, mode: InstallMode, sender?: Principal): Promise<void> {
         const c = this.get(id);
-        if (sender) this.requireController(c, sender, 'install_code');
+        if (sender && !c.controllers.some((p) => p.compareTo(sender) === 'eq')) {
+            const { code, message, errorCode } = notControllerIngress(id, 'install_code');
+            throw new EngineError(code, message, errorCode);
+        }
         const module = await this.compile(wasm);
-        this.installSync(c, wasm, module, arg, mode, sender ?? MANAGEMENT);
+        this.install(c, wasm, module, arg, mode, sender ?? MANAGEMENT);
         this.pump();
         await this.whenIdle();
     }
 
-    /** internal: compiles (and caches) the patched module of a wasm */
-    async compile(wasm: Uint8Array): Promise<WebAssembly.Module> {
+    /** compiles (and caches) the patched module of a wasm (gzip accepted) */
+    private async compile(wasm: Uint8Array): Promise<WebAssembly.Module> {
         const raw = wasm[0] === 0x1f && wasm[1] === 0x8b ? new Uint8Array(gunzipSync(wasm)) : wasm;
         const key = createHash('sha256').update(raw).digest('hex');
         let m = moduleCache.get(key);
@@ -287,7 +263,7 @@ export class Engine {
                     return await WebAssembly.compile(patchWasm(raw).wasm as Uint8Array<ArrayBuffer>);
                 } catch (e) {
                     moduleCache.delete(key);
-                    throw new EngineError(RejectCode.CANISTER_ERROR, `Wasm module of canister is invalid: ${(e as Error).message}`);
+                    throw new EngineError(RejectCode.CANISTER_ERROR, `Wasm module of canister is invalid: ${(e as Error).message}`, 'IC0505');
                 }
             })();
             moduleCache.set(key, m);
@@ -295,27 +271,35 @@ export class Engine {
         return m;
     }
 
-    requireController(c: CanisterState, sender: Principal, method: string): void {
-        if (!c.controllers.some((p) => p.toText() === sender.toText())) {
-            throw new EngineError(
-                RejectCode.CANISTER_ERROR,
-                `Only controllers of canister ${c.id.toText()} can call ic00 method ${method}`
-            );
-        }
+    /**
+     * Runs canister_init or canister_post_upgrade of a new instance (install, reinstall, upgrade, restore after a
+     * restart, snapshot-less restore): the one place these entry points run. The caller commits or rolls back.
+     */
+    private runStart(
+        c: CanisterState,
+        rt: CanisterRuntime,
+        entry: 'canister_init' | 'canister_post_upgrade',
+        o: { arg: Uint8Array; caller: Principal; limit: bigint; balance: bigint }
+    ): { outcome: ExecOutcome; ctx: ExecContext } | null {
+        if (!rt.hasExport(entry)) return null;
+        // the global timer is deactivated by install, reinstall and upgrade
+        const ctx = this.context(c, 'I', { caller: o.caller, arg: o.arg, time: this.now(), limit: o.limit, globalTimer: 0n, balance: o.balance });
+        const outcome = rt.execute(entry, [], ctx, { stableTxn: false });
+        return { outcome, ctx };
     }
 
-    /** internal: install/reinstall/upgrade with the module compiled already; throws EngineError, changes nothing then */
-    installSync(c: CanisterState, wasm: Uint8Array, module: WebAssembly.Module, arg: Uint8Array, mode: InstallMode, caller: Principal): void {
-        const raw = wasm[0] === 0x1f && wasm[1] === 0x8b ? new Uint8Array(gunzipSync(wasm)) : wasm;
+    /** install/reinstall/upgrade with the module compiled already; throws EngineError, changes nothing then */
+    private install(c: CanisterState, wasm: Uint8Array, module: WebAssembly.Module, arg: Uint8Array, mode: InstallMode, caller: Principal): void {
         const id = c.id.toText();
         if (mode === 'install' && c.runtime) {
             throw new EngineError(
                 RejectCode.CANISTER_ERROR,
-                `Canister ${id} cannot be installed because the canister is not empty. Try installing with mode='reinstall' instead.`
+                `Canister ${id} cannot be installed because the canister is not empty. Try installing with mode='reinstall' instead.`,
+                'IC0538'
             );
         }
         if (mode === 'upgrade' && !c.runtime) {
-            throw new EngineError(RejectCode.CANISTER_ERROR, `Canister ${id} is empty; upgrade needs an installed module`);
+            throw new EngineError(RejectCode.CANISTER_ERROR, `Canister ${id} is empty; upgrade needs an installed module`, 'IC0537');
         }
         const started = performance.now();
         const stable = mode === 'upgrade' ? c.stable : new StableMemory();
@@ -326,12 +310,12 @@ export class Engine {
             this.record('install', c, what, instructions, started, outcome.limitExceeded ? 'limit' : 'trap');
             throw new EngineError(RejectCode.CANISTER_ERROR, this.trapText(c, outcome, this.limits.install));
         };
-        let timer = mode === 'upgrade' ? c.globalTimer : 0n;
+        let timer = 0n;
         let certified = mode === 'upgrade' ? c.certifiedData : new Uint8Array(0);
         let balance = c.cycles;
         const old = c.runtime;
         if (mode === 'upgrade' && old && old.hasExport('canister_pre_upgrade')) {
-            const ctx = this.context(c, 'G', { caller, time: this.now(), limit: this.limits.install, globalTimer: timer, balance });
+            const ctx = this.context(c, 'G', { caller, time: this.now(), limit: this.limits.install, balance });
             // discard: the old heap must stay as it was in case the upgrade fails (on success it is dropped anyway)
             const outcome = old.execute('canister_pre_upgrade', [], ctx, { stableTxn: false, discard: true });
             instructions += ctx.instructions;
@@ -343,25 +327,24 @@ export class Engine {
             rt = CanisterRuntime.instantiate(module, stable);
         } catch (e) {
             stable.rollback();
-            throw new EngineError(RejectCode.CANISTER_ERROR, `Error from Canister ${id}: ${(e as Error).message}`);
+            throw new EngineError(RejectCode.CANISTER_ERROR, `Error from Canister ${id}: ${(e as Error).message}`, 'IC0505');
         }
-        timer = 0n; // the global timer is deactivated by install, reinstall and upgrade
         const entry = mode === 'upgrade' ? 'canister_post_upgrade' : 'canister_init';
-        if (rt.hasExport(entry)) {
-            // one install_code message: pre_upgrade and post_upgrade share the install limit
-            const ctx = this.context(c, 'I', { caller, arg, time: this.now(), limit: this.limits.install - instructions, globalTimer: timer, balance });
-            const outcome = rt.execute(entry, [], ctx, { stableTxn: false });
-            instructions += ctx.instructions;
-            if (!outcome.ok) fail(entry, outcome);
-            timer = ctx.globalTimer;
-            balance = ctx.balance;
-            if (ctx.certifiedData) certified = ctx.certifiedData;
+        // one install_code message: pre_upgrade and post_upgrade share the install limit
+        const ran = this.runStart(c, rt, entry, { arg, caller, limit: this.limits.install - instructions, balance });
+        if (ran) {
+            instructions += ran.ctx.instructions;
+            if (!ran.outcome.ok) fail(entry, ran.outcome);
+            timer = ran.ctx.globalTimer;
+            balance = ran.ctx.balance;
+            if (ran.ctx.certifiedData) certified = ran.ctx.certifiedData;
         }
         stable.commit();
         c.runtime = rt;
         c.stable = stable;
-        c.wasm = raw;
-        c.moduleHash = new Uint8Array(createHash('sha256').update(raw).digest());
+        // the module as submitted (gzipped or not): the IC's module_hash is the SHA-256 of these bytes
+        c.wasm = wasm;
+        c.moduleHash = new Uint8Array(createHash('sha256').update(wasm).digest());
         c.version += 1n;
         c.globalTimer = timer;
         c.certifiedData = certified;
@@ -385,7 +368,7 @@ export class Engine {
         const c = this.canisters.get(id.toText());
         if (!c) return { reject: { code: RejectCode.DESTINATION_INVALID, message: `Canister ${id.toText()} not found` } };
         if (!c.runtime) return { reject: { code: RejectCode.CANISTER_ERROR, message: `Canister ${id.toText()} is empty: it has no Wasm module` } };
-        if (c.status !== 'running') return { reject: { code: RejectCode.CANISTER_ERROR, message: `Canister ${id.toText()} is stopped` } };
+        if (c.status !== 'running') return { reject: notRunning(c) };
         const entry = `canister_query ${method}`;
         if (!c.runtime.hasExport(entry)) {
             return { reject: { code: RejectCode.DESTINATION_INVALID, message: `Canister ${id.toText()} has no query method '${method}'` } };
@@ -393,8 +376,8 @@ export class Engine {
         return this.runQuery(c, entry, method, arg, sender, 'NRQ', started);
     }
 
-    /** internal: a query execution whose state changes are discarded (also used for http outcall transforms) */
-    runQuery(c: CanisterState, entry: string, method: string, arg: Uint8Array, sender: Principal, mode: Mode, started = performance.now()): CallResult {
+    /** a query execution whose state changes are discarded (also used for http outcall transforms) */
+    private runQuery(c: CanisterState, entry: string, method: string, arg: Uint8Array, sender: Principal, mode: Mode, started = performance.now()): CallResult {
         if (!c.runtime) return { reject: { code: RejectCode.CANISTER_ERROR, message: `Canister ${c.id.toText()} is empty` } };
         const ctx = this.context(c, mode, {
             caller: sender,
@@ -415,27 +398,45 @@ export class Engine {
         return result;
     }
 
-    update(id: Principal, method: string, arg: Uint8Array, sender: Principal): Promise<CallResult> {
+    /**
+     * The checks an ingress update passes before it is accepted, as the IC makes them before a message enters a
+     * block: for aaaaa-aa the management canister's ingress filter (controllers only, canisters only); for a
+     * canister that exports it, `canister_inspect_message` (mode F, metered, state discarded), which must call
+     * ic0.accept_message. Returns the refusal, or null. Queries and inter-canister calls never pass here.
+     */
+    acceptIngress(id: Principal, method: string, arg: Uint8Array, sender: Principal): Reject | null {
+        if (id.compareTo(MANAGEMENT) === 'eq') return refuseManagementIngress(this.management, method, arg, sender);
+        const c = this.canisters.get(id.toText());
+        if (!c?.runtime?.hasExport('canister_inspect_message')) return null;
+        const started = performance.now();
+        const ctx = this.context(c, 'F', { caller: sender, arg, methodName: method, time: this.now(), limit: this.limits.inspect });
+        const outcome = c.runtime.execute('canister_inspect_message', [], ctx, { discard: true });
+        this.messages.totals.instructions += ctx.instructions;
+        if (!outcome.ok) {
+            this.messages.totals.traps++;
+            this.record('inspect', c, method, ctx.instructions, started, outcome.limitExceeded ? 'limit' : 'trap');
+            return { code: RejectCode.CANISTER_ERROR, message: this.trapText(c, outcome, this.limits.inspect) };
+        }
+        const accepted = ctx.response !== null;
+        this.record('inspect', c, method, ctx.instructions, started, accepted ? 'ok' : 'reject');
+        if (accepted) return null;
+        return { code: RejectCode.CANISTER_REJECT, message: `Canister ${id.toText()} rejected the message`, errorCode: 'IC0406' };
+    }
+
+    /**
+     * An ingress update call: resolves when the call is answered. It first passes acceptIngress (a refusal is
+     * returned as the reject) unless the caller did that already (`accepted`, as the HTTP interface does).
+     */
+    update(id: Principal, method: string, arg: Uint8Array, sender: Principal, opts: { accepted?: boolean } = {}): Promise<CallResult> {
         return new Promise<CallResult>((resolve) => {
             if (this.closed) {
                 resolve({ reject: { code: RejectCode.SYS_TRANSIENT, message: 'replica is shutting down' } });
                 return;
             }
-            const c = this.canisters.get(id.toText());
-            if (c?.runtime?.hasExport('canister_inspect_message')) {
-                const ctx = this.context(c, 'F', { caller: sender, arg, methodName: method, time: this.now(), limit: this.limits.query });
-                const outcome = c.runtime.execute('canister_inspect_message', [], ctx, { discard: true });
-                if (!outcome.ok || !ctx.response) {
-                    resolve({
-                        reject: {
-                            code: RejectCode.CANISTER_REJECT,
-                            message: outcome.ok
-                                ? `Canister ${id.toText()} rejected the message`
-                                : this.trapText(c, outcome, this.limits.query)
-                        }
-                    });
-                    return;
-                }
+            const refused = opts.accepted ? null : this.acceptIngress(id, method, arg, sender);
+            if (refused) {
+                resolve({ reject: refused });
+                return;
             }
             const answer = (r: CallResult) => {
                 this.pendingIngress.delete(answer);
@@ -504,8 +505,8 @@ export class Engine {
         return new Promise((resolve) => this.idleWaiters.push(resolve));
     }
 
-    /** internal: management canister work that completes later (http outcalls) */
-    startAsync<T>(work: Promise<T>, done: (value: T | undefined, error: unknown) => void): void {
+    /** management canister work that completes later (http outcalls, installs, delayed replies) */
+    private startAsync<T>(work: Promise<T>, done: (value: T | undefined, error: unknown) => void): void {
         this.asyncPending++;
         work.then(
             (v) => done(v, undefined),
@@ -516,13 +517,13 @@ export class Engine {
         });
     }
 
-    /** internal: resolves in a later event-loop turn (after pending I/O) */
-    nextTurn(): Promise<void> {
+    /** resolves in a later event-loop turn (after pending I/O) */
+    private nextTurn(): Promise<void> {
         return new Promise((resolve) => setImmediate(resolve));
     }
 
-    /** internal: resolves after `ms` of real time, or at close */
-    sleep(ms: number): Promise<void> {
+    /** resolves after `ms` of real time, or at close */
+    private sleep(ms: number): Promise<void> {
         return new Promise((resolve) => {
             const wake = () => {
                 clearTimeout(timer);
@@ -539,8 +540,8 @@ export class Engine {
         else this.handleResponse(m);
     }
 
-    /** internal: answers whoever is waiting for a call: an ingress promise or a caller canister's callback */
-    deliver(origin: Origin, result: CallResult, refund: bigint): void {
+    /** answers whoever is waiting for a call: an ingress promise or a caller canister's callback */
+    private deliver(origin: Origin, result: CallResult, refund: bigint): void {
         // ingress answers go out after the batch is persisted, so a caller never sees a reply that a crash could lose
         if (origin.kind === 'ingress') {
             if (this.pumping) this.answered.push(() => origin.resolve(result));
@@ -551,15 +552,17 @@ export class Engine {
 
     private handleRequest(m: RequestMessage): void {
         if (m.callee.toText() === MANAGEMENT.toText()) {
-            handleManagement(this, m);
+            const request = { method: m.method, arg: m.arg, caller: m.caller, cycles: m.cycles, fromCanister: m.origin.kind === 'canister' };
+            handleManagement(this.management, request, (result, refund) => this.deliver(m.origin, result, refund));
             return;
         }
         const id = m.callee.toText();
         const c = this.canisters.get(id);
-        const reject = (code: number, message: string) => this.deliver(m.origin, { reject: { code, message } }, m.cycles);
+        const reject = (code: number, message: string, errorCode?: string) =>
+            this.deliver(m.origin, { reject: { code, message, errorCode } }, m.cycles);
         if (!c) return reject(RejectCode.DESTINATION_INVALID, `Canister ${id} not found`);
         if (!c.runtime) return reject(RejectCode.CANISTER_ERROR, `Canister ${id} is empty: it has no Wasm module`);
-        if (c.status !== 'running') return reject(RejectCode.CANISTER_ERROR, `Canister ${id} is stopped`);
+        if (c.status !== 'running') return this.deliver(m.origin, { reject: notRunning(c) }, m.cycles);
         let entry = `canister_update ${m.method}`;
         let mode: Mode = 'U';
         if (!c.runtime.hasExport(entry)) {
@@ -567,7 +570,7 @@ export class Engine {
             mode = 'RQ';
             if (!c.runtime.hasExport(entry)) return reject(RejectCode.DESTINATION_INVALID, `Canister ${id} has no update method '${m.method}'`);
         }
-        const cc: CallContext = { canister: c, origin: m.origin, responded: false, outstanding: 0, cyclesAvailable: m.cycles, instructions: 0n };
+        const cc = this.openContext(c, m.origin, m.cycles);
         const started = performance.now();
         const ctx = this.context(c, mode, {
             caller: m.caller,
@@ -623,13 +626,14 @@ export class Engine {
     private runDueTimers(): boolean {
         let ran = false;
         for (const c of this.canisters.values()) {
+            if (c.stopWaiters.length && this.expireStopCalls(c)) ran = true;
             if (!c.runtime || c.status !== 'running') continue;
             if (c.runtime.hasExport('canister_heartbeat')) {
                 const now = this.now();
                 if (now - c.lastHeartbeatNs >= HEARTBEAT_INTERVAL_NS) {
                     c.lastHeartbeatNs = now;
                     ran = true;
-                    const cc: CallContext = { canister: c, origin: { kind: 'system' }, responded: false, outstanding: 0, cyclesAvailable: 0n, instructions: 0n };
+                    const cc = this.openContext(c, { kind: 'system' }, 0n);
                     const started = performance.now();
                     const ctx = this.context(c, 'T', { caller: MANAGEMENT, time: now, limit: this.limits.update });
                     const outcome = c.runtime.execute('canister_heartbeat', [], ctx);
@@ -643,7 +647,7 @@ export class Engine {
             c.metaDirty = true;
             ran = true;
             if (!c.runtime.hasExport('canister_global_timer')) continue;
-            const cc: CallContext = { canister: c, origin: { kind: 'system' }, responded: false, outstanding: 0, cyclesAvailable: 0n, instructions: 0n };
+            const cc = this.openContext(c, { kind: 'system' }, 0n);
             const started = performance.now();
             const ctx = this.context(c, 'T', { caller: MANAGEMENT, time: now, limit: this.limits.update });
             const outcome = c.runtime.execute('canister_global_timer', [], ctx);
@@ -690,9 +694,17 @@ export class Engine {
         this.finishIfDone(cc, null);
     }
 
+    private openContext(c: CanisterState, origin: Origin, cycles: bigint): CallContext {
+        c.openCallContexts++;
+        return { canister: c, origin, responded: false, outstanding: 0, closed: false, cyclesAvailable: cycles, instructions: 0n };
+    }
+
+    /** a call context with no call outstanding is answered (did not reply / trap) if it was not, and closed */
     private finishIfDone(cc: CallContext, trap: string | null): void {
-        if (cc.responded || cc.outstanding > 0) return;
+        if (cc.outstanding > 0 || cc.closed) return;
+        if (cc.responded) return this.closeContext(cc);
         cc.responded = true;
+        this.closeContext(cc);
         if (cc.origin.kind === 'system') {
             if (trap) this.log(`[exec] ${cc.canister.id.toText()} system task: ${trap}`);
             return;
@@ -709,6 +721,34 @@ export class Engine {
             },
             refund
         );
+    }
+
+    private closeContext(cc: CallContext): void {
+        cc.closed = true;
+        const c = cc.canister;
+        c.openCallContexts--;
+        if (c.status === 'stopping' && c.openCallContexts === 0) this.stopped(c);
+    }
+
+    /** stop_canister calls past their deadline fail; the canister stays stopping (it may stop later) */
+    private expireStopCalls(c: CanisterState): boolean {
+        const now = this.now();
+        const expired = c.stopWaiters.filter((w) => w.deadlineNs <= now);
+        if (!expired.length) return false;
+        c.stopWaiters = c.stopWaiters.filter((w) => w.deadlineNs > now);
+        for (const w of expired) {
+            w.answer({ reject: { code: RejectCode.SYS_TRANSIENT, message: `Stop canister request timed out`, errorCode: 'IC0206' } });
+        }
+        return true;
+    }
+
+    /** a stopping canister with no open call context is stopped; the stop_canister calls waiting for it are answered */
+    private stopped(c: CanisterState): void {
+        c.status = 'stopped';
+        c.metaDirty = true;
+        const waiters = c.stopWaiters;
+        c.stopWaiters = [];
+        for (const w of waiters) w.answer({ reply: new Uint8Array(EMPTY_REPLY) });
     }
 
     private commitEffects(c: CanisterState, ctx: ExecContext): void {
@@ -734,8 +774,8 @@ export class Engine {
         return `Error from Canister ${c.id.toText()}: ${outcome.message}.`;
     }
 
-    /** internal: a fresh execution context for one message */
-    context(
+    /** a fresh execution context for one message */
+    private context(
         c: CanisterState,
         mode: Mode,
         o: {
@@ -813,50 +853,9 @@ export class Engine {
 
     // ---------------------------------------------------------------- persistence
 
-    private writeOf(c: CanisterState): CanisterWrite {
-        const pages = new Map<number, Uint8Array | undefined>();
-        if (c.stableReset) {
-            for (let p = 0; p < c.stable.size; p++) if (c.stable.page(p)) pages.set(p, c.stable.page(p));
-        } else {
-            for (const p of c.stable.dirty) pages.set(p, c.stable.page(p));
-        }
-        if (c.wasm && !c.moduleFile) c.moduleFile = this.store!.saveWasm(c.id.toText(), c.wasm);
-        return {
-            full: c.stableReset,
-            pages,
-            meta: {
-                id: c.id.toText(),
-                controllers: c.controllers.map((p) => p.toText()),
-                cycles: c.cycles.toString(),
-                version: c.version.toString(),
-                status: c.status,
-                globalTimer: c.globalTimer.toString(),
-                certifiedData: hex(c.certifiedData),
-                installArg: hex(c.installArg),
-                module: c.wasm ? c.moduleFile : null,
-                stablePages: c.stable.size,
-                createdAtNs: c.createdAtNs.toString()
-            }
-        };
-    }
-
-    /** internal: persists every canister changed since the last flush as one durable batch */
-    flush(): void {
-        if (!this.store) return;
-        const changed = [...this.canisters.values()].filter((c) => c.metaDirty || c.stable.dirty.size || c.stableReset);
-        if (!changed.length) return;
-        this.store.commit(changed.map((c) => this.writeOf(c)));
-        for (const c of changed) {
-            c.stable.dirty.clear();
-            c.stableReset = false;
-            c.metaDirty = false;
-        }
-    }
-
-    /** internal: a canister was deleted */
-    forget(c: CanisterState): void {
-        this.canisters.delete(c.id.toText());
-        this.store?.deleteCanister(c.id.toText());
+    /** persists every canister changed since the last flush as one durable batch */
+    private flush(): void {
+        this.store?.flush(this.canisters.values());
     }
 
     private saveEngineMeta(): void {
@@ -864,67 +863,120 @@ export class Engine {
     }
 
     /** brings canisters back as an upgrade would: same ids and stable memory, post_upgrade, fresh heap */
-    private async restore(): Promise<void> {
-        const store = this.store!;
+    private async restore(store: CanisterStore): Promise<void> {
         const meta = store.loadEngineMeta();
         if (meta) {
             this.nextCanisterIndex = meta.nextCanisterIndex;
             this.timeOffsetNs = BigInt(meta.timeOffsetNs);
         }
-        for (const idText of store.canisterIds()) {
-            const m = store.loadMeta(idText);
-            const id = Principal.fromText(idText);
-            const c: CanisterState = {
-                id,
-                idBytes: id.toUint8Array(),
-                controllers: m.controllers.map((p) => Principal.fromText(p)),
-                cycles: BigInt(m.cycles),
-                version: BigInt(m.version),
-                status: m.status,
-                wasm: null,
-                moduleHash: null,
-                runtime: null,
-                stable: store.loadStable(idText, m.stablePages),
-                globalTimer: BigInt(m.globalTimer),
-                certifiedData: new Uint8Array(Buffer.from(m.certifiedData, 'hex')),
-                installArg: new Uint8Array(Buffer.from(m.installArg, 'hex')),
-                generation: 0,
-                lastHeartbeatNs: 0n,
-                moduleFile: null,
-                createdAtNs: BigInt(m.createdAtNs),
-                stableReset: false,
-                metaDirty: false
-            };
-            this.canisters.set(idText, c);
-            const wasm = m.module ? store.loadWasm(idText, m.module) : null;
+        for (const { state: c, wasm } of store.load()) {
+            this.canisters.set(c.id.toText(), c);
             if (!wasm) continue;
-            // the module stays recorded even if post_upgrade fails below (the canister then answers as empty)
-            c.wasm = wasm;
-            c.moduleFile = m.module;
-            const module = await this.compile(wasm);
-            const rt = CanisterRuntime.instantiate(module, c.stable);
+            const rt = CanisterRuntime.instantiate(await this.compile(wasm), c.stable);
             const started = performance.now();
-            if (rt.hasExport('canister_post_upgrade')) {
-                const ctx = this.context(c, 'I', { caller: MANAGEMENT, arg: c.installArg, time: this.now(), limit: this.limits.install, globalTimer: 0n });
-                const outcome = rt.execute('canister_post_upgrade', [], ctx);
-                if (!outcome.ok) {
-                    this.log(`[exec] restoring ${idText}: post_upgrade failed: ${outcome.message}; canister left empty`);
-                    continue;
-                }
-                c.globalTimer = ctx.globalTimer;
-                c.cycles = ctx.balance;
-                if (ctx.certifiedData) c.certifiedData = ctx.certifiedData;
-                this.record('restore', c, 'canister_post_upgrade', ctx.instructions, started, 'ok');
+            c.stable.begin();
+            const ran = this.runStart(c, rt, 'canister_post_upgrade', { arg: c.installArg, caller: MANAGEMENT, limit: this.limits.install, balance: c.cycles });
+            if (ran && !ran.outcome.ok) {
+                c.stable.rollback();
+                c.moduleHash = null;
+                this.log(`[exec] restoring ${c.id.toText()}: post_upgrade failed: ${ran.outcome.message}; canister left empty`);
+                continue;
+            }
+            c.stable.commit();
+            if (ran) {
+                c.globalTimer = ran.ctx.globalTimer;
+                c.cycles = ran.ctx.balance;
+                if (ran.ctx.certifiedData) c.certifiedData = ran.ctx.certifiedData;
+                this.record('restore', c, 'canister_post_upgrade', ran.ctx.instructions, started, 'ok');
             }
             c.runtime = rt;
-            c.wasm = wasm;
-            c.moduleHash = new Uint8Array(createHash('sha256').update(wasm).digest());
             c.generation = 1;
             c.metaDirty = true;
+            // a canister that was stopping when the replica stopped has no call context left
+            if (c.status === 'stopping') c.status = 'stopped';
         }
         this.flush();
         this.pump();
         await this.whenIdle();
+    }
+
+    // ---------------------------------------------------------------- management canister port
+
+    /** the operations the management canister (management.ts) carries out on canisters */
+    private managementPort(ecdsaLatencyMs: number): ManagementPort {
+        return {
+            ecdsaLatencyMs,
+            canister: (id) => canisterInfo(this.get(id)),
+            createCanister: (o) => this.addCanister(o).id,
+            compile: (wasm) => this.compile(wasm),
+            install: (id, wasm, module, arg, mode, caller) => this.install(this.get(id), wasm, module, arg, mode, caller),
+            uninstall: (id) => uninstall(this.get(id)),
+            updateSettings: (id, settings) => updateSettings(this.get(id), settings),
+            addCycles: (id, amount) => {
+                const c = this.get(id);
+                c.cycles += amount;
+                c.metaDirty = true;
+            },
+            deleteCanister: (id) => {
+                this.canisters.delete(id.toText());
+                this.store?.forget(id);
+            },
+            start: (id) => {
+                const c = this.get(id);
+                const waiters = c.stopWaiters;
+                c.stopWaiters = [];
+                c.status = 'running';
+                c.metaDirty = true;
+                for (const w of waiters) {
+                    w.answer({ reject: { code: RejectCode.CANISTER_ERROR, message: `Canister ${c.id.toText()}'s stop request was cancelled.`, errorCode: 'IC0511' } });
+                }
+            },
+            stop: (id, done) => {
+                const c = this.get(id);
+                if (c.status === 'stopped') return done({ reply: new Uint8Array(EMPTY_REPLY) });
+                c.stopWaiters.push({ answer: done, deadlineNs: this.now() + STOP_TIMEOUT_NS });
+                c.status = 'stopping';
+                c.metaDirty = true;
+                if (c.openCallContexts === 0) this.stopped(c);
+            },
+            chunk: (id, hash) => this.get(id).chunks.get(hash),
+            putChunk: (id, hash, bytes) => {
+                this.get(id).chunks.set(hash, bytes);
+                this.store?.saveChunk(id, hash, bytes);
+            },
+            clearChunks: (id) => {
+                this.get(id).chunks.clear();
+                this.store?.clearChunks(id);
+            },
+            takeSnapshot: (id) => {
+                const snapshot = captureSnapshot(this.get(id), this.now());
+                this.store?.saveSnapshot(id, snapshot);
+                this.flush(); // the index with it, so no later snapshot reuses the id
+                return snapshotInfo(snapshot);
+            },
+            snapshotWasm: (id, snapshot) => findSnapshot(this.get(id), snapshot).wasm,
+            loadSnapshot: (id, snapshot, module) => {
+                const c = this.get(id);
+                restoreSnapshot(c, findSnapshot(c, snapshot), module);
+                this.store?.clearChunks(id);
+                for (const [hash, bytes] of c.chunks) this.store?.saveChunk(id, hash, bytes);
+            },
+            deleteSnapshot: (id, snapshot) => {
+                dropSnapshot(this.get(id), snapshot);
+                this.store?.deleteSnapshot(id, snapshot);
+            },
+            transform: (id, method, arg) => {
+                const c = this.get(id);
+                const entry = `canister_query ${method}`;
+                if (!c.runtime?.hasExport(entry)) {
+                    return { reject: { code: RejectCode.DESTINATION_INVALID, message: `Canister ${id.toText()} has no query method '${method}'` } };
+                }
+                return this.runQuery(c, entry, method, arg, MANAGEMENT, 'NRQ');
+            },
+            later: (work, done) => this.startAsync(work, done),
+            nextTurn: () => this.nextTurn(),
+            sleep: (ms) => this.sleep(ms)
+        };
     }
 
     async close(): Promise<void> {

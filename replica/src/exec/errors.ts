@@ -7,17 +7,23 @@ export const RejectCode = {
     CANISTER_ERROR: 5
 } as const;
 
-export type Reject = { code: number; message: string };
+/** `errorCode` is the IC's error code (`IC0512`, …) when the engine knows it; otherwise it is derived from code and text */
+export type Reject = { code: number; message: string; errorCode?: string };
 export type CallResult = { reply: Uint8Array } | { reject: Reject };
 
 /** thrown by management/install paths that fail with a reject */
 export class EngineError extends Error {
     constructor(
         readonly code: number,
-        message: string
+        message: string,
+        readonly errorCode?: string
     ) {
         super(message);
         this.name = 'EngineError';
+    }
+
+    get reject(): Reject {
+        return { code: this.code, message: this.message, errorCode: this.errorCode };
     }
 }
 

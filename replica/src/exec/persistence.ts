@@ -5,6 +5,9 @@
 //                                    stable size, module file name
 //   canisters/<id>/module-<sha256>.wasm   installed (original) wasm, content-addressed
 //   canisters/<id>/stable.bin        stable memory, page p at byte p * 64 KiB (sparse file)
+//   canisters/<id>/chunks/<sha256>.bin            wasm chunk store (written when a chunk is uploaded)
+//   canisters/<id>/snapshots/<snapshot id hex>/   snapshot: meta.json, module.wasm, heap.bin, stable.bin,
+//                                                 chunks/<sha256>.bin (written whole when it is taken)
 // A batch (all canisters changed by the messages of one scheduler run) is first written to wal.bin with a
 // trailing sha256 and fsync'ed, then applied in place (pages written, fsync, meta.json by atomic rename), then
 // the log is removed. A crash leaves either the old state, or a complete log that is replayed on start.
@@ -25,6 +28,7 @@ import {
     writeSync
 } from 'node:fs';
 import { join } from 'node:path';
+import type { Snapshot } from './canister-state.ts';
 import { PAGE, StableMemory } from './stable-memory.ts';
 
 export type CanisterMeta = {
@@ -39,6 +43,18 @@ export type CanisterMeta = {
     module: string | null; // file name of the installed wasm
     stablePages: number;
     createdAtNs: string;
+    /** absent in state directories written before these existed */
+    nextSnapshotIndex?: number;
+    freezingThreshold?: string;
+};
+
+type SnapshotMeta = {
+    takenAtNs: string;
+    globals: string[]; // bigint as "<n>n", numbers as text
+    certifiedData: string;
+    globalTimer: string;
+    installArg: string;
+    stablePages: number;
 };
 
 export type EngineMeta = { nextCanisterIndex: number; timeOffsetNs: string };
@@ -83,6 +99,52 @@ export function encodeWal(writes: CanisterWrite[]): Uint8Array[] {
     const hash = createHash('sha256');
     for (const c of chunks) hash.update(c);
     chunks.push(hash.digest());
+    return chunks;
+}
+
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+const unhex = (s: string) => new Uint8Array(Buffer.from(s, 'hex'));
+
+function writeStableFile(path: string, stable: StableMemory): void {
+    const fd = openSync(path, 'w');
+    try {
+        for (const p of stable.pageIndices()) writeSync(fd, stable.page(p)!, 0, PAGE, p * PAGE);
+        fsyncSync(fd);
+    } finally {
+        closeSync(fd);
+    }
+}
+
+function readStableFile(path: string, pages: number): StableMemory {
+    const stable = new StableMemory();
+    stable.setSize(pages);
+    if (!existsSync(path)) return stable;
+    const fd = openSync(path, 'r');
+    try {
+        const zero = new Uint8Array(PAGE);
+        for (let i = 0; i < pages; i++) {
+            const buf = new Uint8Array(PAGE);
+            const n = readSync(fd, buf, 0, PAGE, i * PAGE);
+            if (n === 0) break;
+            if (!Buffer.from(buf).equals(zero)) stable.setPage(i, buf);
+        }
+    } finally {
+        closeSync(fd);
+    }
+    return stable;
+}
+
+function writeChunks(dir: string, chunks: Map<string, Uint8Array>): void {
+    mkdirSync(dir, { recursive: true });
+    for (const [hash, bytes] of chunks) writeAtomic(join(dir, `${hash}.bin`), bytes);
+}
+
+function readChunks(dir: string): Map<string, Uint8Array> {
+    const chunks = new Map<string, Uint8Array>();
+    if (!existsSync(dir)) return chunks;
+    for (const f of readdirSync(dir)) {
+        if (f.endsWith('.bin')) chunks.set(f.slice(0, -4), new Uint8Array(readFileSync(join(dir, f))));
+    }
     return chunks;
 }
 
@@ -131,23 +193,73 @@ export class StateDir {
     }
 
     loadStable(id: string, pages: number): StableMemory {
-        const stable = new StableMemory();
-        stable.setSize(pages);
-        const p = join(this.cdir(id), 'stable.bin');
-        if (!existsSync(p)) return stable;
-        const fd = openSync(p, 'r');
-        try {
-            const zero = new Uint8Array(PAGE);
-            for (let i = 0; i < pages; i++) {
-                const buf = new Uint8Array(PAGE);
-                const n = readSync(fd, buf, 0, PAGE, i * PAGE);
-                if (n === 0) break;
-                if (!Buffer.from(buf).equals(zero)) stable.setPage(i, buf);
+        return readStableFile(join(this.cdir(id), 'stable.bin'), pages);
+    }
+
+    saveChunk(id: string, hash: string, bytes: Uint8Array): void {
+        writeChunks(join(this.cdir(id), 'chunks'), new Map([[hash, bytes]]));
+    }
+
+    clearChunks(id: string): void {
+        rmSync(join(this.cdir(id), 'chunks'), { recursive: true, force: true });
+    }
+
+    loadChunks(id: string): Map<string, Uint8Array> {
+        return readChunks(join(this.cdir(id), 'chunks'));
+    }
+
+    /** writes a snapshot whole (into a temporary directory renamed into place) */
+    saveSnapshot(id: string, s: Snapshot): void {
+        const dir = join(this.cdir(id), 'snapshots', hex(s.id));
+        const tmp = `${dir}.tmp`;
+        rmSync(tmp, { recursive: true, force: true });
+        mkdirSync(tmp, { recursive: true });
+        writeAtomic(join(tmp, 'module.wasm'), s.wasm);
+        writeAtomic(join(tmp, 'heap.bin'), s.heap);
+        writeStableFile(join(tmp, 'stable.bin'), s.stable);
+        writeChunks(join(tmp, 'chunks'), s.chunks);
+        const meta: SnapshotMeta = {
+            takenAtNs: s.takenAtNs.toString(),
+            globals: s.globals.map((g) => (typeof g === 'bigint' ? `${g}n` : String(g))),
+            certifiedData: hex(s.certifiedData),
+            globalTimer: s.globalTimer.toString(),
+            installArg: hex(s.installArg),
+            stablePages: s.stable.size
+        };
+        writeAtomic(join(tmp, 'meta.json'), JSON.stringify(meta));
+        rmSync(dir, { recursive: true, force: true });
+        renameSync(tmp, dir);
+    }
+
+    deleteSnapshot(id: string, snapshot: Uint8Array): void {
+        rmSync(join(this.cdir(id), 'snapshots', hex(snapshot)), { recursive: true, force: true });
+    }
+
+    loadSnapshots(id: string): Snapshot[] {
+        const root = join(this.cdir(id), 'snapshots');
+        if (!existsSync(root)) return [];
+        const out: Snapshot[] = [];
+        for (const name of readdirSync(root)) {
+            const dir = join(root, name);
+            if (name.endsWith('.tmp') || !existsSync(join(dir, 'meta.json'))) {
+                rmSync(dir, { recursive: true, force: true });
+                continue;
             }
-        } finally {
-            closeSync(fd);
+            const m = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as SnapshotMeta;
+            out.push({
+                id: unhex(name),
+                takenAtNs: BigInt(m.takenAtNs),
+                wasm: new Uint8Array(readFileSync(join(dir, 'module.wasm'))),
+                heap: new Uint8Array(readFileSync(join(dir, 'heap.bin'))),
+                globals: m.globals.map((g) => (g.endsWith('n') ? BigInt(g.slice(0, -1)) : Number(g))),
+                stable: readStableFile(join(dir, 'stable.bin'), m.stablePages),
+                certifiedData: unhex(m.certifiedData),
+                globalTimer: BigInt(m.globalTimer),
+                installArg: unhex(m.installArg),
+                chunks: readChunks(join(dir, 'chunks'))
+            });
         }
-        return stable;
+        return out.sort((a, b) => (a.takenAtNs < b.takenAtNs ? -1 : a.takenAtNs > b.takenAtNs ? 1 : 0));
     }
 
     deleteCanister(id: string): void {

@@ -139,6 +139,27 @@ export class CanisterRuntime {
         return self;
     }
 
+    /**
+     * A new instance whose heap and mutable globals are those given (a snapshot being loaded); the module's
+     * data segments written by instantiation are overwritten by the heap copy.
+     */
+    static withState(module: WebAssembly.Module, stable: StableMemory, heap: Uint8Array, globals: (number | bigint)[]): CanisterRuntime {
+        const rt = CanisterRuntime.instantiate(module, stable);
+        const missing = heap.length - rt.memory.buffer.byteLength;
+        if (missing > 0) rt.memory.grow(Math.ceil(missing / PAGE));
+        const live = new Uint8Array(rt.memory.buffer);
+        live.set(heap);
+        live.fill(0, heap.length);
+        if (globals.length !== rt.globals.length) throw new Trap('snapshot globals do not match the module');
+        rt.globals.forEach((g, i) => g.set(globals[i]!));
+        return rt;
+    }
+
+    /** copies of the heap and mutable globals as they are now (between messages: the committed state) */
+    captureState(): { heap: Uint8Array; globals: (number | bigint)[] } {
+        return { heap: new Uint8Array(this.memory.buffer).slice(), globals: this.globals.map((g) => g.get()) };
+    }
+
     hasExport(name: string): boolean {
         return typeof this.exports[name] === 'function';
     }

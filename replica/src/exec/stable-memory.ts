@@ -102,6 +102,19 @@ export class StableMemory {
         this.sizePages = pages;
     }
 
+    /** an independent copy of the committed pages (a snapshot; loading one copies it back) */
+    clone(): StableMemory {
+        const copy = new StableMemory();
+        copy.sizePages = this.sizePages;
+        for (const [p, bytes] of this.pages) copy.pages.set(p, bytes.slice());
+        return copy;
+    }
+
+    /** indices of the pages that hold data (others read as zero) */
+    pageIndices(): number[] {
+        return [...this.pages.keys()];
+    }
+
     clear(): void {
         this.pages.clear();
         this.sizePages = 0;

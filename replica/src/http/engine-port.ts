@@ -29,9 +29,16 @@ export interface CanisterView {
   certifiedData: Uint8Array;
 }
 
+export type Refusal = Extract<ExecOutcome, { status: 'rejected' }>;
+
 export interface EnginePort {
   query(canisterId: Principal, method: string, arg: Uint8Array, sender: Principal): Promise<ExecOutcome>;
-  /** an ingress update (to a canister or to the management canister `aaaaa-aa`) */
+  /**
+   * Whether an ingress update may be submitted (the IC's ingress filter: canister_inspect_message, the
+   * management canister's controller checks); a refusal is answered on the call endpoint, uncertified.
+   */
+  acceptIngress?(canisterId: Principal, method: string, arg: Uint8Array, sender: Principal): Refusal | undefined;
+  /** an ingress update (to a canister or to the management canister `aaaaa-aa`) that passed acceptIngress */
   update(canisterId: Principal, method: string, arg: Uint8Array, sender: Principal): Promise<ExecOutcome>;
   canisterIds(): Principal[];
   canister(id: Principal): CanisterView | undefined;

@@ -2,18 +2,23 @@
 // certificates the engine asks for on every query (a BLS signature costs ~15 ms).
 import type { Principal } from '@dfinity/principal';
 import type { Engine, CallResult } from '../exec/engine.ts';
-import { defaultErrorCode, type EnginePort, type ExecOutcome } from './engine-port.ts';
+import type { Reject } from '../exec/errors.ts';
+import { defaultErrorCode, type EnginePort, type ExecOutcome, type Refusal } from './engine-port.ts';
 import type { Certifier } from './certification.ts';
+
+function refusal(r: Reject, instructions?: bigint): Refusal {
+  return {
+    status: 'rejected',
+    rejectCode: r.code,
+    rejectMessage: r.message,
+    errorCode: r.errorCode ?? defaultErrorCode(r.code, r.message),
+    instructions
+  };
+}
 
 function outcome(r: CallResult, instructions?: bigint): ExecOutcome {
   if ('reply' in r) return { status: 'replied', reply: r.reply, instructions };
-  return {
-    status: 'rejected',
-    rejectCode: r.reject.code,
-    rejectMessage: r.reject.message,
-    errorCode: defaultErrorCode(r.reject.code, r.reject.message),
-    instructions
-  };
+  return refusal(r.reject, instructions);
 }
 
 export function enginePort(engine: Engine): EnginePort {
@@ -25,8 +30,12 @@ export function enginePort(engine: Engine): EnginePort {
       const mine = last && last.kind === 'query' && last.canisterId === id.toText() && last.method === method;
       return outcome(r, mine ? last.instructions : undefined);
     },
+    acceptIngress(id, method, arg, sender) {
+      const refused = engine.acceptIngress(id, method, arg, sender);
+      return refused ? refusal(refused) : undefined;
+    },
     async update(id, method, arg, sender) {
-      return outcome(await engine.update(id, method, arg, sender));
+      return outcome(await engine.update(id, method, arg, sender, { accepted: true }));
     },
     canisterIds: () => engine.canisterIds(),
     canister(id) {

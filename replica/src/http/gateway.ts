@@ -106,9 +106,11 @@ export class Gateway {
     if (resp.upgrade) {
       const updateArg = IDL.encode([HttpUpdateRequest], [req]);
       resp = this.parse(
-        await this.exec('gateway_update', canister, 'http_request_update', updateArg, () =>
-          this.engine.update(canister, 'http_request_update', updateArg, ANONYMOUS)
-        ),
+        await this.exec('gateway_update', canister, 'http_request_update', updateArg, async () => {
+          // an ingress update like any other: the canister's inspect_message may refuse it
+          const refused = this.engine.acceptIngress?.(canister, 'http_request_update', updateArg, ANONYMOUS);
+          return refused ?? this.engine.update(canister, 'http_request_update', updateArg, ANONYMOUS);
+        }),
         canister
       );
     }

@@ -133,6 +133,16 @@ export class IcApi {
     const arg = bytesField(req.content, 'arg')!;
     let entry = this.d.statuses.get(req.requestId);
     if (!entry) {
+      // refused before it is accepted (ingress filter): answered here, uncertified, as the IC's call endpoints do
+      const refused = this.d.engine.acceptIngress?.(canister, method, arg, req.sender);
+      if (refused) {
+        this.d.metrics.record('update', canister.toText(), method, req.sender.toText(), refused, 0);
+        return cbor(200, {
+          reject_code: refused.rejectCode,
+          reject_message: refused.rejectMessage,
+          error_code: refused.errorCode ?? defaultErrorCode(refused.rejectCode, refused.rejectMessage)
+        });
+      }
       entry = this.d.statuses.start(
         {
           requestId: req.requestId,

@@ -37,34 +37,70 @@ function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array> {
   });
 }
 
-// Browsers call the API from canister origins (<id>.localhost) and dev servers, as they do the IC's.
-const CORS = {
+// CORS as the IC's boundary nodes answer it, so a web app on another origin (a dev server, a canister's
+// <id>.localhost) can call the API with @dfinity/agent: every answer allows any origin and exposes the
+// headers below; a preflight (OPTIONS) is answered 200 with the methods of that endpoint, the request
+// headers browsers and agents send, and a max age of two hours.
+const CORS_ANSWER = {
   'access-control-allow-origin': '*',
-  'access-control-allow-methods': 'GET, POST, HEAD, OPTIONS',
-  'access-control-allow-headers': 'DNT, User-Agent, X-Requested-With, If-Modified-Since, Cache-Control, Content-Type, Range, Cookie, X-Ic-Force-Update',
-  'access-control-expose-headers': 'Accept-Ranges, Content-Length, Content-Range, X-Request-Id, X-Ic-Canister-Id',
+  'access-control-expose-headers': 'Accept-Ranges,Content-Length,Content-Range,X-Request-Id,X-Ic-Canister-Id'
+};
+const CORS_PREFLIGHT = {
+  'access-control-allow-origin': '*',
+  'access-control-allow-headers':
+    'DNT,User-Agent,X-Requested-With,If-None-Match,If-Modified-Since,Cache-Control,Content-Type,Range,Cookie,X-Ic-Canister-Id',
   'access-control-max-age': '7200'
 };
+const STATUS_PATH = '/api/v2/status';
+
+/** the methods an API path accepts: status is read with GET (and HEAD), the other endpoints take POST */
+function apiMethods(path: string): string {
+  return path === STATUS_PATH ? 'HEAD, GET' : 'POST';
+}
+
+/** XRPC error names of the reference PDS (@atproto/xrpc ResponseType) for the statuses the replica answers with */
+const XRPC_ERROR_NAMES: Record<number, string> = {
+  400: 'InvalidRequest',
+  404: 'NotFound',
+  405: 'InvalidRequest',
+  413: 'PayloadTooLarge',
+  500: 'InternalServerError',
+  502: 'UpstreamFailure',
+  503: 'NotEnoughResources',
+  504: 'UpstreamTimeout'
+};
+
+/**
+ * The replica's own error for a request: XRPC JSON `{error, message}` when it was for an /xrpc/ path (what
+ * clients of a PDS expect), plain text otherwise.
+ */
+export function errorReply(status: number, message: string, path: string): HttpReply {
+  if (!path.startsWith('/xrpc/')) return textReply(status, message);
+  const error = XRPC_ERROR_NAMES[status] ?? (status < 500 ? 'InvalidRequest' : 'InternalServerError');
+  return { status, contentType: 'application/json; charset=utf-8', body: new TextEncoder().encode(JSON.stringify({ error, message })) };
+}
 
 function reply(res: ServerResponse, r: HttpReply, cors = false): void {
-  res.writeHead(r.status, { 'content-type': r.contentType, 'content-length': String(r.body.length), ...(cors ? CORS : {}) });
+  res.writeHead(r.status, { 'content-type': r.contentType, 'content-length': String(r.body.length), ...(cors ? CORS_ANSWER : {}) });
   res.end(r.body);
 }
 
 const API_PATH = /^\/api\/(v2|v3)\/(canister|subnet)\/([^/]+)\/(query|call|read_state)$/;
 
 export function createReplicaServer(d: HttpServerDeps): Server {
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+  const handle = async (req: IncomingMessage, res: ServerResponse, path: string): Promise<void> => {
     d.metrics.countHttpRequest();
     const url = req.url ?? '/';
-    const path = url.split('?')[0]!;
     if (path.startsWith('/api/')) {
       if (req.method === 'OPTIONS') {
-        res.writeHead(204, CORS);
+        res.writeHead(200, { ...CORS_PREFLIGHT, 'access-control-allow-methods': apiMethods(path), 'content-length': '0' });
         res.end();
         return;
       }
-      if (req.method === 'GET' && path === '/api/v2/status') return reply(res, d.api.status(), true);
+      if (path === STATUS_PATH) {
+        if (req.method !== 'GET' && req.method !== 'HEAD') return reply(res, textReply(405, `${path} only accepts GET`), true);
+        return reply(res, d.api.status(), true);
+      }
       const m = API_PATH.exec(path);
       if (!m) return reply(res, textReply(404, `Unknown API endpoint ${path}`), true);
       if (req.method !== 'POST') return reply(res, textReply(405, `${path} only accepts POST`), true);
@@ -79,7 +115,7 @@ export function createReplicaServer(d: HttpServerDeps): Server {
       }
       return reply(
         res,
-        textReply(400, 'Could not find a canister id to forward to: use Host <canister-id>.localhost or ?canisterId=<canister-id>')
+        errorReply(400, 'Could not find a canister id to forward to: use Host <canister-id>.localhost or ?canisterId=<canister-id>', path)
       );
     }
     const body = await readBody(req, MAX_GATEWAY_REQUEST_BODY);
@@ -91,14 +127,15 @@ export function createReplicaServer(d: HttpServerDeps): Server {
   };
 
   return createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => {
+    const path = (req.url ?? '/').split('?')[0]!;
+    handle(req, res, path).catch((err: unknown) => {
       const status = err instanceof GatewayError ? err.status : err instanceof BodyTooLarge ? 413 : 500;
       if (status === 500) d.log(`http error on ${req.method} ${req.url}: ${(err as Error)?.stack ?? String(err)}`);
       if (res.headersSent) {
         res.destroy();
         return;
       }
-      reply(res, textReply(status, (err as Error)?.message ?? String(err)), (req.url ?? '').startsWith('/api/'));
+      reply(res, errorReply(status, (err as Error)?.message ?? String(err), path), path.startsWith('/api/'));
     });
   });
 }

@@ -11,7 +11,7 @@ import { IDL } from '@dfinity/candid';
 import { Ed25519KeyIdentity, DelegationChain, DelegationIdentity } from '@dfinity/identity';
 import { Secp256k1KeyIdentity } from '@dfinity/identity-secp256k1';
 import { Principal } from '@dfinity/principal';
-import { startHttpReplica, type HttpReplica } from '../../replica/src/http/http-replica.ts';
+import { startHttpReplica, type HttpReplica } from '../../../replica/src/http/http-replica.ts';
 import { FakeEngine, FAKE_CANISTER, CHUNK, CHUNKS, chunkByte } from './fake-engine.ts';
 
 const idl: IDL.InterfaceFactory = ({ IDL }) =>
@@ -217,6 +217,37 @@ test('gateway: GET by ?canisterId and by Host, upgraded POST, 10 MB streamed bod
   assert.equal(res.status, 400);
 });
 
+test('gateway: an upgraded call the canister refuses (inspect_message) runs nothing and answers 502', async () => {
+  const id = FAKE_CANISTER.toText();
+  const before = engine.counter;
+  const res = await fetch(`${replica.url}/refused/x?canisterId=${id}`, { method: 'POST', body: 'payload' });
+  assert.equal(res.status, 502);
+  assert.match(await res.text(), /rejected the message/);
+  assert.equal(engine.counter, before);
+});
+
+test('gateway: its own errors on /xrpc/ paths are XRPC JSON {error, message} with the fitting status', async () => {
+  const id = FAKE_CANISTER.toText();
+  const xrpcError = async (res: Response, status: number, error: string) => {
+    assert.equal(res.status, status);
+    assert.match(res.headers.get('content-type') ?? '', /^application\/json/);
+    const body = (await res.json()) as { error: string; message: string };
+    assert.equal(body.error, error);
+    assert.equal(typeof body.message, 'string');
+    assert.ok(body.message.length > 0);
+  };
+  const big = new Uint8Array(2 * 1024 * 1024 + 1);
+  await xrpcError(await fetch(`${replica.url}/xrpc/com.atproto.repo.uploadBlob?canisterId=${id}`, { method: 'POST', body: big }), 413, 'PayloadTooLarge');
+  await xrpcError(await fetch(`${replica.url}/xrpc/com.atproto.server.describeServer?canisterId=ryjl3-tyaaa-aaaaa-aaaba-cai`), 404, 'NotFound');
+  await xrpcError(await fetch(`${replica.url}/xrpc/com.atproto.server.describeServer?canisterId=not-a-principal`), 400, 'InvalidRequest');
+  await xrpcError(await fetch(`${replica.url}/xrpc/com.atproto.server.describeServer`), 400, 'InvalidRequest');
+  await xrpcError(await fetch(`${replica.url}/xrpc/refused.call?canisterId=${id}`, { method: 'POST', body: '{}' }), 502, 'UpstreamFailure');
+  // other paths keep plain-text errors
+  const res = await fetch(`${replica.url}/upload?canisterId=${id}`, { method: 'POST', body: big });
+  assert.equal(res.status, 413);
+  assert.match(res.headers.get('content-type') ?? '', /^text\/plain/);
+});
+
 test('metrics count calls per method and the log has a line per call', async () => {
   const res = await fetch(`${replica.url}/_/metrics`);
   const text = await res.text();
@@ -235,13 +266,38 @@ test('the root key survives a restart with the same state dir', async () => {
   }
 });
 
-test('API answers CORS preflights and rejects a canister id that does not match the URL', async () => {
-  let res = await fetch(`${replica.url}/api/v2/canister/${FAKE_CANISTER.toText()}/query`, {
-    method: 'OPTIONS',
-    headers: { origin: 'http://x.localhost:3000', 'access-control-request-method': 'POST' }
-  });
-  assert.equal(res.status, 204);
-  assert.equal(res.headers.get('access-control-allow-origin'), '*');
+test('API answers CORS as the boundary nodes do: preflights per endpoint, any origin on every answer', async () => {
+  const origin = 'http://localhost:2583';
+  const preflight = (path: string, method: string) =>
+    fetch(`${replica.url}${path}`, {
+      method: 'OPTIONS',
+      headers: { origin, 'access-control-request-method': method, 'access-control-request-headers': 'content-type' }
+    });
+  const id = FAKE_CANISTER.toText();
+  for (const path of [`/api/v2/canister/${id}/query`, `/api/v2/canister/${id}/call`, `/api/v3/canister/${id}/call`, `/api/v2/canister/${id}/read_state`, `/api/v2/subnet/${replica.keys.subnetId.toText()}/read_state`]) {
+    const res = await preflight(path, 'POST');
+    assert.equal(res.status, 200, path);
+    assert.equal(res.headers.get('access-control-allow-origin'), '*');
+    assert.equal(res.headers.get('access-control-allow-methods'), 'POST');
+    assert.match(res.headers.get('access-control-allow-headers') ?? '', /(^|,)Content-Type(,|$)/);
+    assert.match(res.headers.get('access-control-allow-headers') ?? '', /X-Ic-Canister-Id/);
+    assert.equal(res.headers.get('access-control-max-age'), '7200');
+  }
+  const status = await preflight('/api/v2/status', 'GET');
+  assert.equal(status.status, 200);
+  assert.equal(status.headers.get('access-control-allow-methods'), 'HEAD, GET');
+  // the answers themselves (success and error) carry the origin and exposed headers
+  for (const res of [
+    await fetch(`${replica.url}/api/v2/status`, { headers: { origin } }),
+    await fetch(`${replica.url}/api/v2/canister/${id}/query`, { method: 'POST', headers: { origin }, body: new Uint8Array([0xff]) })
+  ]) {
+    assert.equal(res.headers.get('access-control-allow-origin'), '*');
+    assert.match(res.headers.get('access-control-expose-headers') ?? '', /X-Request-Id/);
+  }
+});
+
+test('API rejects a canister id that does not match the URL and malformed requests', async () => {
+  let res: Response;
 
   const { agent } = await actorFor();
   const other = Principal.fromText('ryjl3-tyaaa-aaaaa-aaaba-cai');

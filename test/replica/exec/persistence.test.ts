@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { IDL } from '@dfinity/candid';
-import { Engine } from '../../replica/src/exec/engine.ts';
+import { Engine } from '../../../replica/src/exec/engine.ts';
 import { caller, Counts, deployTestCanister, USER } from './fixture.ts';
 
 test('a restarted engine brings canisters back with the same ids and stable data (as an upgrade)', async () => {
@@ -44,7 +44,7 @@ test('a restarted engine brings canisters back with the same ids and stable data
 });
 
 test('a complete write-ahead log left by a crash is replayed; a torn one is ignored', async () => {
-    const { StateDir, encodeWal } = await import('../../replica/src/exec/persistence.ts');
+    const { StateDir, encodeWal } = await import('../../../replica/src/exec/persistence.ts');
     const { writeFile } = await import('node:fs/promises');
     const dir = await mkdtemp(join(tmpdir(), 'replica-exec-wal-'));
     try {

@@ -13,8 +13,8 @@ import { Secp256k1KeyIdentity } from '@dfinity/identity-secp256k1';
 import { Principal } from '@dfinity/principal';
 import { secp256k1 } from '@noble/curves/secp256k1';
 import { sha256 } from '@noble/hashes/sha2';
-import { startReplica, type Replica } from '../../replica/src/index.ts';
-import { managementActor } from '../../replica/src/management-client.ts';
+import { startReplica, type Replica } from '../../../replica/src/index.ts';
+import { managementActor } from '../../../replica/src/management-client.ts';
 import { testCanisterWasm, initArg, testCanisterIdl, whoamiUpdateIdl, type TestCanister } from './canister.ts';
 
 // Lowered update limit so the over-limit test burns 2 B instructions, not the IC's 40 B.

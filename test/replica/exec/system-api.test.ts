@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Principal } from '@dfinity/principal';
-import { Engine, RejectCode } from '../../replica/src/exec/engine.ts';
+import { Engine, RejectCode } from '../../../replica/src/exec/engine.ts';
 import { USER } from './fixture.ts';
 import { add, assemble, call, drop, I32, i32, I64, load32, store32, unreachable } from './mini-wasm.ts';
 

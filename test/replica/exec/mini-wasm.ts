@@ -36,7 +36,7 @@ const vec = (items: number[][]) => [...u32(items.length), ...items.flat()];
 const section = (id: number, payload: number[]) => [id, ...u32(payload.length), ...payload];
 
 /** imports come first in the function index space; every defined function is also in table slot = its position */
-export function assemble(opts: { imports: Import[]; funcs: Func[]; data?: { offset: number; bytes: number[] }[] }): Uint8Array {
+export function assemble(opts: { imports: Import[]; funcs: Func[]; data?: { offset: number; bytes: number[] }[]; globals?: number[] }): Uint8Array {
     const sigs = [...opts.imports, ...opts.funcs].map((f) => [0x60, ...vec((f.params ?? []).map((p) => [p])), ...vec((f.results ?? []).map((r) => [r]))]);
     const out = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
     out.push(...section(1, vec(sigs)));
@@ -44,6 +44,8 @@ export function assemble(opts: { imports: Import[]; funcs: Func[]; data?: { offs
     out.push(...section(3, vec(opts.funcs.map((_, i) => u32(opts.imports.length + i)))));
     out.push(...section(4, vec([[0x70, 0x00, ...u32(opts.funcs.length)]])));
     out.push(...section(5, vec([[0x00, 0x01]])));
+    // mutable i32 globals with their initial values
+    if (opts.globals?.length) out.push(...section(6, vec(opts.globals.map((v) => [I32, 0x01, 0x41, ...sleb(v), 0x0b]))));
     const exports = [[...str('memory'), 0x02, 0x00]];
     opts.funcs.forEach((f, i) => f.export && exports.push([...str(f.export), 0x00, ...u32(opts.imports.length + i)]));
     out.push(...section(7, vec(exports)));
@@ -66,3 +68,12 @@ export const load32 = (addr: number) => [...i32(addr), 0x28, 0x02, 0x00];
 export const add = [0x6a];
 export const drop = [0x1a];
 export const unreachable = [0x00];
+export const sub = [0x6b];
+export const eq = [0x46];
+export const load8 = (addr: number) => [...i32(addr), 0x2d, 0x00, 0x00];
+export const store8 = (addr: number, value: number[]) => [...i32(addr), ...value, 0x3a, 0x00, 0x00];
+export const globalGet = (g: number) => [0x23, ...u32(g)];
+export const globalSet = (g: number) => [0x24, ...u32(g)];
+/** `if (cond) { then }` with no result */
+export const when = (cond: number[], then: number[]) => [...cond, 0x04, 0x40, ...then, 0x0b];
+export const bytes = (text: string) => [...new TextEncoder().encode(text)];

@@ -1,7 +1,7 @@
 // The Azle test canister (test/fixtures/replica-canister, built once and cached) and its interface.
 import { readFile } from 'node:fs/promises';
 import { IDL } from '@dfinity/candid';
-import { buildAzleCanister } from '../helpers/azle-build.ts';
+import { buildAzleCanister } from '../../helpers/azle-build.ts';
 
 let wasm: Promise<Uint8Array> | undefined;
 export function testCanisterWasm(): Promise<Uint8Array> {

@@ -4,10 +4,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { requestIdOf as agentRequestId, Cbor, Expiry, lookup_path, reconstruct, LookupPathStatus } from '@dfinity/agent';
 import { Principal } from '@dfinity/principal';
-import { requestIdOf } from '../../replica/src/http/request-id.ts';
-import { decodeCbor, encodeCbor } from '../../replica/src/http/cbor.ts';
-import { node, toHashTree, witness, digest, treeDigest, utf8, type LabeledTree } from '../../replica/src/http/hash-tree.ts';
-import { stripCanisterIdParam, canisterFromHost } from '../../replica/src/http/gateway.ts';
+import { requestIdOf } from '../../../replica/src/http/request-id.ts';
+import { decodeCbor, encodeCbor } from '../../../replica/src/http/cbor.ts';
+import { node, toHashTree, witness, digest, treeDigest, utf8, type LabeledTree } from '../../../replica/src/http/hash-tree.ts';
+import { stripCanisterIdParam, canisterFromHost } from '../../../replica/src/http/gateway.ts';
 
 test('request ids match the agent for calls, queries and read_state requests', () => {
   const expiry = Expiry.fromDeltaInMilliseconds(120_000);

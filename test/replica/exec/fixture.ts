@@ -2,8 +2,8 @@
 import { readFile } from 'node:fs/promises';
 import { IDL } from '@dfinity/candid';
 import { Principal } from '@dfinity/principal';
-import { Engine, type CallResult } from '../../replica/src/exec/engine.ts';
-import { buildAzleCanister } from '../helpers/azle-build.ts';
+import { Engine, type CallResult } from '../../../replica/src/exec/engine.ts';
+import { buildAzleCanister } from '../../helpers/azle-build.ts';
 
 export const USER = Principal.selfAuthenticating(new Uint8Array(32).fill(7));
 export const OTHER = Principal.selfAuthenticating(new Uint8Array(32).fill(9));

@@ -3,8 +3,8 @@
 import { IDL } from '@dfinity/candid';
 import { Principal } from '@dfinity/principal';
 import { sha256 } from '@noble/hashes/sha2';
-import type { EnginePort, ExecOutcome, CanisterView } from '../../replica/src/http/engine-port.ts';
-import type { EngineMessage } from '../../replica/src/http/metrics.ts';
+import type { EnginePort, ExecOutcome, CanisterView, Refusal } from '../../../replica/src/http/engine-port.ts';
+import type { EngineMessage } from '../../../replica/src/http/metrics.ts';
 
 export const FAKE_CANISTER = Principal.fromText('rrkah-fqaaa-aaaaa-aaaaq-cai');
 
@@ -106,6 +106,14 @@ export class FakeEngine implements EnginePort {
       default:
         return reject(3, `Canister has no query method '${method}'`);
     }
+  }
+
+  /** stands in for canister_inspect_message: refuses gateway updates for paths under /refused */
+  acceptIngress(canisterId: Principal, method: string, arg: Uint8Array): Refusal | undefined {
+    if (canisterId.compareTo(FAKE_CANISTER) !== 'eq' || method !== 'http_request_update') return undefined;
+    const [req] = IDL.decode([HttpUpdateRequest], arg) as unknown as [{ url: string }];
+    if (!req.url.includes('/refused')) return undefined;
+    return { status: 'rejected', rejectCode: 4, rejectMessage: `Canister ${canisterId.toText()} rejected the message`, errorCode: 'IC0406' };
   }
 
   async update(canisterId: Principal, method: string, arg: Uint8Array, sender: Principal): Promise<ExecOutcome> {

@@ -4,7 +4,7 @@ import { IDL } from '@dfinity/candid';
 import { Principal } from '@dfinity/principal';
 import { secp256k1 } from '@noble/curves/secp256k1';
 import { sha256 } from '@noble/hashes/sha2';
-import { Engine, RejectCode } from '../../replica/src/exec/engine.ts';
+import { Engine, RejectCode } from '../../../replica/src/exec/engine.ts';
 import { caller, Counts, deployTestCanister, initArg, OTHER, testCanisterWasm, USER } from './fixture.ts';
 
 describe('engine: messages, traps, upgrades, timers, calls', () => {
