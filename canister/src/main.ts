@@ -1,7 +1,9 @@
 // The Azle (stable mode) entry: wires IC adapters (stable memory, threshold ECDSA, clock,
 // caller, timers, HTTPS outcalls) into the pure modules. No protocol logic lives here.
 import './ic/buffer-shim.ts';
-import { init, msgCaller, postUpgrade, query, setTimer, time, update, canisterSelf } from 'azle';
+import {
+  canisterSelf, init, inspectMessage, msgArgData, msgCaller, msgMethodName, postUpgrade, query, setTimer, setTimerInterval, time, update,
+} from 'azle';
 import { CID } from './atproto/cbor.ts';
 import { Governance } from './governance/governance.ts';
 import * as api from './api/pds-methods.ts';
@@ -13,6 +15,7 @@ import { DERIVATION, IcEcdsaSigner } from './ic/ecdsa-signer.ts';
 import { yieldTurn } from './ic/yield-turn.ts';
 import { httpPostJson } from './ic/https-outcall.ts';
 import { decodeArgs, replyWith } from './ic/reply.ts';
+import { refusal, type GuardedMethod } from './api/ingress-policy.ts';
 import { PackedBlockStore } from './storage/block-store.ts';
 import { executeAdopted, pinnedBlobs } from './api/executor.ts';
 import { Pds } from './pds/pds.ts';
@@ -49,19 +52,35 @@ const handlers = governanceHandlers(gov);
 const ctx = (): CallContext => ({ caller: msgCaller().toText(), nowNs: time() });
 
 // ---------- timers (heap handles; re-armed after upgrade) ----------
+// Recurring work runs on interval timers: the IC's timer library re-arms an interval in the global
+// timer message, before the callback runs in a message of its own, so a run that traps (and is
+// rolled back) never stops the next one. Governance also sets one-off timers for exact deadlines;
+// their guard is a heap value that a trap can roll back, so a guard past its time is ignored and
+// the sweep re-arms it within a minute.
 
+const GOVERNANCE_SWEEP_SECONDS = 60;
+const SWEEP_NS = BigInt(GOVERNANCE_SWEEP_SECONDS) * 1_000_000_000n;
 let governanceWakeNs: bigint | null = null;
 function scheduleGovernance(atNs: bigint): void {
-  if (governanceWakeNs !== null && governanceWakeNs <= atNs) return;
-  governanceWakeNs = atNs;
   const now = time();
+  const pending = governanceWakeNs !== null && governanceWakeNs + SWEEP_NS > now;
+  if (pending && governanceWakeNs! <= atNs) return;
+  governanceWakeNs = atNs;
   const delay = atNs > now ? Number((atNs - now) / 1_000_000_000n) + 1 : 0;
-  setTimer(delay, async () => {
-    governanceWakeNs = null;
-    await executeAdopted(pds, gov, () => time());
-    const next = gov.nextWakeNs(time());
-    if (next !== null) scheduleGovernance(next);
-  });
+  setTimer(delay, governanceRun);
+}
+
+async function governanceRun(): Promise<void> {
+  governanceWakeNs = null;
+  await executeAdopted(pds, gov, () => time(), yieldTurn);
+  const next = gov.nextWakeNs(time());
+  if (next !== null) scheduleGovernance(next);
+}
+
+/** Reads two index keys: re-arms the governance timer if its guard was lost. */
+function governanceSweep(): void {
+  const next = gov.nextWakeNs(time());
+  if (next !== null) scheduleGovernance(next);
 }
 
 async function bootstrapTask(): Promise<void> {
@@ -76,19 +95,16 @@ async function bootstrapTask(): Promise<void> {
 }
 
 const HOUSEKEEPING_SECONDS = 600;
-function scheduleHousekeeping(): void {
-  setTimer(HOUSEKEEPING_SECONDS, () => {
-    const pinned = pinnedBlobs(gov);
-    pds.housekeeping((cid) => pinned.has(cid));
-    scheduleHousekeeping();
-  });
+function housekeeping(): void {
+  const pinned = pinnedBlobs(gov);
+  pds.housekeeping((cid) => pinned.has(cid));
 }
 
 function armTimers(): void {
   setTimer(0, bootstrapTask);
-  scheduleHousekeeping();
-  const next = gov.nextWakeNs(time());
-  if (next !== null) scheduleGovernance(next);
+  setTimerInterval(HOUSEKEEPING_SECONDS, housekeeping);
+  setTimerInterval(GOVERNANCE_SWEEP_SECONDS, governanceSweep);
+  governanceSweep();
 }
 
 const httpResponseC = (res: ReturnType<typeof handleHttp>): HttpResponseC => ({
@@ -103,7 +119,13 @@ const httpResponseC = (res: ReturnType<typeof handleHttp>): HttpResponseC => ({
 
 // Every decorator takes its Candid types from the method table (api/interface.ts). Update methods
 // reply manually (ic/reply.ts) so a refusal is a reject with its reason, not a trap.
-const arg = <K extends MethodName>(name: K): Args<K>[0] => decodeArgs<Args<K>>(M[name].args)[0];
+// The caller's role and the argument's size are checked (ingress-policy.ts) before the argument
+// is copied or decoded, so a refused message costs a few key-value reads whatever its payload.
+const arg = <K extends MethodName & GuardedMethod>(name: K): Args<K>[0] => {
+  const problem = refusal(gov, name, msgCaller().toText(), () => msgArgData().length, time());
+  if (problem) throw new Error(problem);
+  return decodeArgs<Args<K>>(M[name].args)[0];
+};
 
 export default class {
   @init([...initArgs])
@@ -118,6 +140,16 @@ export default class {
   postUpgrade(): void {
     kv.warm();
     armTimers();
+  }
+
+  // The IC's ingress filter: refuses before the message is executed (and paid for). Manual: the
+  // argument is not decoded here either. A refusal traps with its reason, which the IC passes on to
+  // the caller (a plain `false` would only say "rejected the message").
+  @inspectMessage({ manual: true })
+  inspectMessage(): boolean {
+    const problem = refusal(gov, msgMethodName(), msgCaller().toText(), () => msgArgData().length, time());
+    if (problem) throw new Error(problem);
+    return true;
   }
 
   // ---------- status, events, HTTP ----------
@@ -192,7 +224,7 @@ export default class {
   @update(M.submit_plc_operation.args, M.submit_plc_operation.ret, { manual: true })
   submit_plc_operation() {
     return replyWith(M.submit_plc_operation.ret, () => {
-      api.requireMember(gov, ctx().caller);
+      arg('submit_plc_operation');
       return api.submitPlc(pds, httpPostJson);
     });
   }

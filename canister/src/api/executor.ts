@@ -5,7 +5,6 @@ import type { Effect, ExecutionResult, GovWrite } from '../governance/types.ts';
 import { applyProfilePatch, PROFILE_COLLECTION, PROFILE_RKEY } from '../bsky/profile.ts';
 import { decodeCbor } from '../atproto/cbor.ts';
 import type { Pds, WriteInput } from '../pds/pds.ts';
-import { blobRefs } from '../pds/blobs.ts';
 
 function toInput(w: GovWrite): WriteInput {
   if (w.action === 'delete') return { action: 'delete', collection: w.collection, rkey: w.rkey };
@@ -39,15 +38,23 @@ async function runEffect(pds: Pds, effect: Effect, result: ExecutionResult): Pro
   }
 }
 
-/** Executes every adopted proposal that is due; returns how many it ran. Never throws. */
-export async function executeAdopted(pds: Pds, gov: Governance, nowNs: () => bigint, maxRuns = 10): Promise<number> {
+/**
+ * One governance run: closes due proposals (a bounded number), then executes adopted ones, at most
+ * `maxRuns`. Returns how many it executed. Never throws. `commit` ends the current message (on the
+ * IC a yield; its state is committed), so each claim is on record before its effects run: if a run
+ * traps, only that proposal is held (until its lease ends; after MAX_EXECUTION_ATTEMPTS it is marked
+ * failed) and the others go on.
+ */
+export async function executeAdopted(pds: Pds, gov: Governance, nowNs: () => bigint, commit?: () => Promise<void>, maxRuns = 10): Promise<number> {
   let runs = 0;
+  gov.completeIndex();
   gov.tick(nowNs());
   for (; runs < maxRuns; runs++) {
     const job = gov.claimExecution(nowNs());
     if (!job) break;
     const result: ExecutionResult = { rev: null, records: [] };
     try {
+      await commit?.();
       for (const effect of job.effects) await runEffect(pds, effect, result);
       gov.recordExecution(job.id, { ok: result }, nowNs());
     } catch (err) {
@@ -59,24 +66,11 @@ export async function executeAdopted(pds: Pds, gov: Governance, nowNs: () => big
 
 /**
  * Blobs that open or adopted (not yet executed) proposals will reference: blob GC must keep them
- * even though no record references them yet (voting can outlast the grace period).
+ * even though no record references them yet (voting can outlast the grace period). Read from the
+ * proposal index, not the proposals.
  */
 export function pinnedBlobs(gov: Governance): Set<string> {
   const out = new Set<string>();
-  for (const status of ['open', 'adopted'] as const) {
-    let after: bigint | undefined;
-    for (;;) {
-      const page = gov.listProposals({ status, after, limit: 100 });
-      for (const p of page.proposals) {
-        for (const ref of blobRefs([p.preview, p.effects])) out.add(ref.cid.toString());
-        if (p.action.kind === 'update_profile') {
-          for (const c of [p.action.profile.avatar, p.action.profile.banner]) if (c) out.add(c);
-        }
-        if (p.action.kind === 'post') for (const img of p.action.post.images ?? []) out.add(img.cid);
-      }
-      if (page.next === null) break;
-      after = page.next;
-    }
-  }
+  for (const status of ['open', 'adopted'] as const) for (const m of gov.proposalMetas(status)) for (const c of m.blobs) out.add(c);
   return out;
 }

@@ -6,7 +6,7 @@
 //   rules                  Rules
 //   member/<principal>     {power, sinceNs}          memberstats {count, totalPower}
 //   delegate/<principal>   Delegate                  budget/<principal> {day, used}
-//   p/<id>                 Proposal                  s/<status>/<id> (index by status)
+//   p/<id>                 Proposal                  s/<status>/<id>, od/…, ob/… (proposal-index.ts)
 //   elect/<id>/<principal> power (snapshot at creation)
 //   vote/<id>/<principal>  VoteRecord
 //   audit/<seq>            AuditEntry                upgrade/<seq> UpgradeApproval
@@ -16,8 +16,11 @@ import {
   decodeAudit, decodeDelegate, decodeProposal, decodeRules, decodeUpgrade, decodeVote,
 } from './codec.ts';
 import { delegationExpired, refuseAnonymous } from './permissions.ts';
-import { decide, ensureRules } from './rules.ts';
+import { decide, ensureRules, rulesMembershipProblem, type Membership } from './rules.ts';
+import { ensureProposalSize } from './proposal-limits.ts';
 import { big, decodeBytes, getValue, idKey, putValue, scan } from './store.ts';
+import { decodeMeta, dueOpen, earliestDeadline, metaOf, openBy, openCount, reindex, type ProposalMeta } from './proposal-index.ts';
+import { WRITE_STALL_NS } from '../pds/writer.ts';
 import { decodeCbor, encodeCbor } from '../atproto/cbor.ts';
 import {
   GovernanceError, PROPOSAL_STATUSES, VOTE_CHOICES, WRITE_ACTIONS,
@@ -26,19 +29,34 @@ import {
   type VoteChoice, type VoteRecord, type WriteAction,
 } from './types.ts';
 
-type Config = { initialized: boolean; nextId: bigint; auditSeq: bigint };
+type Config = { initialized: boolean; nextId: bigint; auditSeq: bigint; indexed?: boolean };
 
 const NS_PER_DAY = 86_400n * 1_000_000_000n;
-/** A claimed execution that has not reported back within this time may be claimed again. */
-export const EXECUTION_LEASE_NS = 5n * 60n * 1_000_000_000n;
+/**
+ * A claimed execution that has not reported back within this time may be claimed again. Longer than
+ * the writer's stall timeout: a run waiting for a slow signature has had its write declared lost (and
+ * settled) before a second run may take the proposal, so its effects are never applied twice.
+ */
+export const EXECUTION_LEASE_NS = WRITE_STALL_NS + 60n * 1_000_000_000n;
+/** An adopted proposal whose execution was claimed this many times without reporting is marked failed. */
+export const MAX_EXECUTION_ATTEMPTS = 3;
+/** Proposals closed per timer run (the rest are closed by the next run, scheduled at once). */
+export const MAX_CLOSE_PER_RUN = 20;
+/** A page of proposals stops once the stored proposals it holds reach this size (the reply stays far below 2 MB). */
+export const MAX_PAGE_BYTES = 1_000_000;
 export const MAX_SUMMARY_BYTES = 4_000;
 export const MAX_PAGE = 100;
 /** Bounds the work one member can cause (each proposal snapshots the electorate). */
 export const MAX_OPEN_PER_PROPOSER = 20;
 export const MAX_OPEN_PROPOSALS = 500;
+/** Every proposal snapshots the electorate: this bounds that work (and a rules check's scan). */
+export const MAX_MEMBERS = 500;
 
 const fail = (message: string): never => {
   throw new GovernanceError(message);
+};
+const failOnProblem = (problem: string | null): void => {
+  if (problem) fail(problem);
 };
 const pageLimit = (limit: number): number => Math.max(1, Math.min(MAX_PAGE, Math.floor(limit) || MAX_PAGE));
 
@@ -56,7 +74,7 @@ export class Governance {
   private config(): Config {
     const v = getValue(this.kv, 'config') as Record<string, unknown> | undefined;
     if (!v) return { initialized: false, nextId: 1n, auditSeq: 0n };
-    return { initialized: Boolean(v.initialized), nextId: big(v.nextId), auditSeq: big(v.auditSeq) };
+    return { initialized: Boolean(v.initialized), nextId: big(v.nextId), auditSeq: big(v.auditSeq), indexed: Boolean(v.indexed) };
   }
 
   isInitialized(): boolean {
@@ -75,12 +93,17 @@ export class Governance {
       seen.add(m.principal);
     }
     ensureRules(input.rules);
+    if (input.members.length > MAX_MEMBERS) fail(`at most ${MAX_MEMBERS} members`);
+    const power = input.members.map((m) => m.power);
+    failOnProblem(rulesMembershipProblem(input.rules, {
+      count: power.length, totalPower: power.reduce((a, b) => a + b, 0n), maxPower: power.reduce((a, b) => (a > b ? a : b), 0n),
+    }));
     const delegates = (input.delegates ?? []).map((d) => ({
       principal: ensurePrincipal(d.principal, 'initial delegate'),
       scope: ensureScope(d.scope, nowNs),
     }));
 
-    putValue(this.kv, 'config', { initialized: true, nextId: 1n, auditSeq: 0n });
+    putValue(this.kv, 'config', { initialized: true, nextId: 1n, auditSeq: 0n, indexed: true });
     putValue(this.kv, 'rules', input.rules);
     for (const m of input.members) this.setMember(m.principal, m.power, nowNs);
     for (const d of delegates) this.setDelegate({ principal: d.principal, scope: d.scope, grantedBy: null, grantedAtNs: nowNs });
@@ -113,6 +136,42 @@ export class Governance {
     });
   }
 
+  /** The membership as it would be after `change` (power null: removed). */
+  private membershipAfter(change?: { principal: string; power: bigint | null }): Membership {
+    let count = 0;
+    let totalPower = 0n;
+    let maxPower = 0n;
+    const add = (p: bigint) => {
+      count++;
+      totalPower += p;
+      if (p > maxPower) maxPower = p;
+    };
+    for (const [key, bytes] of scan(this.kv, 'member/')) {
+      if (change && key === `member/${change.principal}`) continue;
+      add(big((decodeBytes(bytes) as Record<string, unknown>).power));
+    }
+    if (change && change.power !== null) add(change.power);
+    return { count, totalPower, maxPower };
+  }
+
+  /** Why the rules and membership that `action` would leave cannot work together, or null. */
+  private fitProblem(action: ProposalAction): string | null {
+    switch (action.kind) {
+      case 'set_rules':
+        return rulesMembershipProblem(action.rules, this.membershipAfter());
+      case 'add_member':
+      case 'set_member_power': {
+        const after = this.membershipAfter({ principal: action.principal, power: action.power });
+        if (after.count > MAX_MEMBERS) return `at most ${MAX_MEMBERS} members`;
+        return rulesMembershipProblem(this.rules(), after);
+      }
+      case 'remove_member':
+        return rulesMembershipProblem(this.rules(), this.membershipAfter({ principal: action.principal, power: null }));
+      default:
+        return null;
+    }
+  }
+
   private removeMember(principal: string): void {
     const prev = this.getMember(principal)!;
     const stats = this.memberStats();
@@ -142,9 +201,37 @@ export class Governance {
 
   private saveProposal(p: Proposal, previous: ProposalStatus | null): void {
     putValue(this.kv, `p/${idKey(p.id)}`, p);
-    if (previous !== p.status) {
-      if (previous) this.kv.delete(`s/${previous}/${idKey(p.id)}`);
-      this.kv.set(`s/${p.status}/${idKey(p.id)}`, new Uint8Array(0));
+    reindex(this.kv, p, previous);
+  }
+
+  /**
+   * Brings proposals stored before the index carried metadata into it, at most `limit` per call
+   * (the governance timer calls it until it reports done). Returns true when nothing is left.
+   */
+  completeIndex(limit = 10): boolean {
+    const config = this.config();
+    if (!config.initialized || config.indexed) return true;
+    let fixed = 0;
+    for (const status of ['open', 'adopted'] as const) {
+      for (const [key, bytes] of scan(this.kv, `s/${status}/`)) {
+        if (decodeMeta(bytes) !== null) continue;
+        if (fixed >= limit) return false;
+        const p = this.getProposal(BigInt(key.slice(`s/${status}/`.length)))!;
+        this.kv.delete(key);
+        reindex(this.kv, p, null);
+        fixed++;
+      }
+    }
+    putValue(this.kv, 'config', { ...this.config(), indexed: true });
+    return true;
+  }
+
+  /** Index entries of the proposals with `status`, in id order (no payload is decoded). */
+  *proposalMetas(status: ProposalStatus): Generator<ProposalMeta> {
+    for (const [key, bytes] of scan(this.kv, `s/${status}/`)) {
+      const meta = decodeMeta(bytes);
+      if (meta) yield meta;
+      else yield metaOf(this.getProposal(BigInt(key.slice(`s/${status}/`.length)))!);
     }
   }
 
@@ -155,15 +242,13 @@ export class Governance {
     const summary = input.summary ?? '';
     if (typeof summary !== 'string' || new TextEncoder().encode(summary).length > MAX_SUMMARY_BYTES)
       fail(`the summary must be at most ${MAX_SUMMARY_BYTES} bytes`);
-    let open = 0;
-    let mine = 0;
-    for (const [key] of scan(this.kv, 's/open/')) {
-      open++;
-      if (this.getProposal(BigInt(key.slice('s/open/'.length)))!.proposer === caller) mine++;
-    }
+    const mine = openBy(this.kv, caller, MAX_OPEN_PER_PROPOSER);
+    const open = openCount(this.kv, MAX_OPEN_PROPOSALS);
     if (mine >= MAX_OPEN_PER_PROPOSER) fail(`${caller} already has ${mine} open proposals; wait until some close`);
     if (open >= MAX_OPEN_PROPOSALS) fail(`there are already ${open} open proposals; wait until some close`);
+    ensureProposalSize(input.action);
     const { action, preview } = checkAction(this.env, input.action, nowNs);
+    failOnProblem(this.fitProblem(action));
     const rules = this.rules();
 
     const config = this.config();
@@ -231,36 +316,47 @@ export class Governance {
     return { votes, next: rows.length === limit ? votes[votes.length - 1]!.principal : null };
   }
 
+  /**
+   * A page of proposals, newest first unless `reverse` is false. A page ends after `limit`
+   * proposals or once the stored proposals reach MAX_PAGE_BYTES, whichever comes first.
+   */
   listProposals(opts: { status?: ProposalStatus; after?: bigint; limit: number; reverse?: boolean }): { proposals: Proposal[]; next: bigint | null } {
     const limit = pageLimit(opts.limit);
     const reverse = opts.reverse ?? true;
     if (opts.status !== undefined && !PROPOSAL_STATUSES.includes(opts.status)) fail(`unknown status ${JSON.stringify(opts.status)}`);
     const prefix = opts.status ? `s/${opts.status}/` : 'p/';
     const rows = this.kv.range({ prefix, after: opts.after === undefined ? undefined : prefix + idKey(opts.after), reverse, limit });
-    const proposals = rows.map(([k]) => this.getProposal(BigInt(k.slice(prefix.length)))!);
-    return { proposals, next: rows.length === limit ? proposals[proposals.length - 1]!.id : null };
-  }
-
-  /** Closes open proposals whose voting period has ended. Returns the ids that changed. */
-  tick(nowNs: bigint): bigint[] {
-    const due: Proposal[] = [];
-    for (const [key] of scan(this.kv, 's/open/')) {
-      const p = this.getProposal(BigInt(key.slice('s/open/'.length)))!;
-      if (p.deadlineNs <= nowNs) due.push(p);
+    const proposals: Proposal[] = [];
+    let bytes = 0;
+    for (const [k] of rows) {
+      const id = BigInt(k.slice(prefix.length));
+      const stored = this.kv.get(`p/${idKey(id)}`)!;
+      if (proposals.length > 0 && bytes + stored.length > MAX_PAGE_BYTES) break;
+      bytes += stored.length;
+      proposals.push(decodeProposal(decodeBytes(stored) as Record<string, unknown>));
     }
-    for (const p of due) this.close(p, decide(p.tally, p.electorate.totalPower, p.rules, true)!, nowNs);
-    return due.map((p) => p.id);
+    const more = proposals.length < rows.length || rows.length === limit;
+    return { proposals, next: more && proposals.length ? proposals[proposals.length - 1]!.id : null };
   }
 
-  /** When the canister should next call tick/claimExecution (null: nothing scheduled). */
+  /**
+   * Closes open proposals whose voting period has ended, earliest first, at most `max` of them
+   * (call again while it returns `max` ids). Returns the ids that changed.
+   */
+  tick(nowNs: bigint, max = MAX_CLOSE_PER_RUN): bigint[] {
+    const due = dueOpen(this.kv, nowNs, max);
+    for (const id of due) {
+      const p = this.getProposal(id)!;
+      this.close(p, decide(p.tally, p.electorate.totalPower, p.rules, true)!, nowNs);
+    }
+    return due;
+  }
+
+  /** When the canister should next call tick/claimExecution (null: nothing scheduled). Reads two index keys. */
   nextWakeNs(nowNs: bigint): bigint | null {
     if (this.kv.range({ prefix: 's/adopted/', limit: 1 }).length > 0) return nowNs;
-    let next: bigint | null = null;
-    for (const [key] of scan(this.kv, 's/open/')) {
-      const d = this.getProposal(BigInt(key.slice('s/open/'.length)))!.deadlineNs;
-      if (next === null || d < next) next = d;
-    }
-    return next;
+    if (!this.config().indexed) return nowNs;
+    return earliestDeadline(this.kv);
   }
 
   private close(p: Proposal, decision: 'adopted' | 'rejected' | 'expired', nowNs: bigint): void {
@@ -290,6 +386,9 @@ export class Governance {
   /** Applies membership/rules/delegate/upgrade changes; returns a failure reason or null. */
   private applyInternal(p: Proposal, nowNs: bigint): string | null {
     const a = p.action;
+    // Membership may have changed since the proposal was made: what no longer fits fails here.
+    const misfit = this.fitProblem(a);
+    if (misfit) return misfit;
     switch (a.kind) {
       case 'add_member':
         if (this.getMember(a.principal)) return `${a.principal} is already a member`;
@@ -339,6 +438,11 @@ export class Governance {
     for (const [key] of scan(this.kv, 's/adopted/')) {
       const p = this.getProposal(BigInt(key.slice('s/adopted/'.length)))!;
       if (p.claim && p.claim.atNs + leaseNs > nowNs) continue;
+      if ((p.claim?.attempts ?? 0) >= MAX_EXECUTION_ATTEMPTS) {
+        // Every earlier run ended without reporting (it trapped): give up on this one, run the others.
+        this.recordExecution(p.id, { err: `execution did not complete after ${MAX_EXECUTION_ATTEMPTS} attempts` }, nowNs);
+        continue;
+      }
       p.claim = { atNs: nowNs, attempts: (p.claim?.attempts ?? 0) + 1 };
       this.saveProposal(p, 'adopted');
       return { id: p.id, effects: p.effects ?? [], attempt: p.claim.attempts };

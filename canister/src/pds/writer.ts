@@ -13,8 +13,11 @@ import {
 import type { EventLog } from './event-log.ts';
 import type { AppliedOp, RepoHead, RepoStore } from './repo-store.ts';
 
-/** A commit that has been "in flight" this long is presumed lost (its callback trapped). */
-const STALE_INFLIGHT_NS = 15n * 60n * 1_000_000_000n;
+/**
+ * A commit that has been "in flight" this long is presumed lost (its callback trapped). Governance's
+ * execution lease is derived from it (a little longer), so both agree on when a run is over.
+ */
+export const WRITE_STALL_NS = 15n * 60n * 1_000_000_000n;
 
 /** A write with its rkey resolved (creates without one get a TID). */
 export interface RepoWrite {
@@ -84,7 +87,7 @@ export class GroupCommitWriter {
 
   /** True while a commit waits for its signature (new writes will queue). */
   busy(): boolean {
-    return this.inflightSince !== null && this.deps.nowNs() - this.inflightSince < STALE_INFLIGHT_NS;
+    return this.inflightSince !== null && this.deps.nowNs() - this.inflightSince < WRITE_STALL_NS;
   }
 
   queued(): number {

@@ -1,0 +1,71 @@
+// Who may call each update method, and how large its Candid argument may be. Checked twice with the
+// same function: by canister_inspect_message (ingress is dropped before the canister pays for the
+// message) and at the top of every update, before its argument is read or decoded (inspect_message
+// runs on one node only and inter-canister calls skip it, so it is no boundary). Both checks cost a
+// few key-value reads, whatever the payload.
+import type { Governance } from '../governance/governance.ts';
+import { delegationExpired, isAnonymous } from '../governance/permissions.ts';
+import { MAX_CHUNK_BYTES } from '../pds/blobs.ts';
+import type { MethodName } from './interface.ts';
+
+/** member: a governance member; delegate: an unexpired delegate; uploader: either. */
+export type Role = 'member' | 'delegate' | 'uploader';
+export type UpdatePolicy = { role: Role; maxArgBytes: number };
+
+const KIB = 1024;
+/** A delegate's single record: the Candid argument around record_json (measured in `npm run bench -- attack`). */
+export const MAX_RECORD_ARG_BYTES = 64 * KIB;
+/** A delegate's batch: every record of the batch together. */
+export const MAX_BATCH_ARG_BYTES = 128 * KIB;
+/** A proposal: the largest action (a put_record of MAX_PROPOSAL_RECORD_BYTES) plus its summary. */
+export const MAX_PROPOSE_ARG_BYTES = 32 * KIB;
+/** Small fixed-shape arguments (ids, names, a vote). */
+const SMALL = 2 * KIB;
+
+/** The update methods of the method table, each with the role it needs and its argument cap. */
+export const UPDATE_POLICY = {
+  create_record: { role: 'delegate', maxArgBytes: MAX_RECORD_ARG_BYTES },
+  put_record: { role: 'delegate', maxArgBytes: MAX_RECORD_ARG_BYTES },
+  delete_record: { role: 'delegate', maxArgBytes: SMALL },
+  apply_writes: { role: 'delegate', maxArgBytes: MAX_BATCH_ARG_BYTES },
+  blob_upload_start: { role: 'uploader', maxArgBytes: SMALL },
+  blob_upload_chunk: { role: 'uploader', maxArgBytes: MAX_CHUNK_BYTES + SMALL },
+  blob_upload_finish: { role: 'uploader', maxArgBytes: SMALL },
+  submit_plc_operation: { role: 'member', maxArgBytes: SMALL },
+  propose: { role: 'member', maxArgBytes: MAX_PROPOSE_ARG_BYTES },
+  vote: { role: 'member', maxArgBytes: SMALL },
+} as const satisfies Partial<Record<MethodName, UpdatePolicy>>;
+
+export type GuardedMethod = keyof typeof UPDATE_POLICY;
+
+export function isGuardedMethod(name: string): name is GuardedMethod {
+  return Object.hasOwn(UPDATE_POLICY, name);
+}
+
+function hasRole(gov: Governance, caller: string, role: Role, nowNs: bigint): boolean {
+  const member = () => gov.getMember(caller) !== null;
+  const delegate = () => {
+    const d = gov.getDelegate(caller);
+    return d !== null && !delegationExpired(d.scope, nowNs);
+  };
+  if (role === 'member') return member();
+  if (role === 'delegate') return delegate();
+  return member() || delegate();
+}
+
+/**
+ * Why `caller` may not call `method` with an argument of `argBytes` bytes, or null if it may.
+ * `argBytes` is read lazily, after the caller is known to have the role.
+ */
+export function refusal(gov: Governance, method: string, caller: string, argBytes: () => number, nowNs: bigint): string | null {
+  if (!isGuardedMethod(method)) return `${method} is not an update method of this canister`;
+  if (isAnonymous(caller)) return 'the anonymous principal cannot take part; call with an identity';
+  const policy: UpdatePolicy = UPDATE_POLICY[method];
+  if (!hasRole(gov, caller, policy.role, nowNs)) {
+    const need = policy.role === 'uploader' ? 'a member or a delegate' : `a ${policy.role}`;
+    return `${caller} is not ${need}; ${method} is refused`;
+  }
+  const size = argBytes();
+  if (size > policy.maxArgBytes) return `${method}: the argument is ${size} bytes, more than the ${policy.maxArgBytes} allowed`;
+  return null;
+}

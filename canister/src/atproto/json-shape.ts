@@ -1,0 +1,34 @@
+// A single pass over JSON text that measures it before anything parses it: bytes, nesting depth
+// and number of values. Parsing, converting and validating cost work per value, so a caller that
+// pays for that work checks the shape first and refuses what is too large.
+export type JsonShapeLimits = { maxBytes: number; maxDepth: number; maxNodes: number };
+
+/** Why `json` exceeds `limits`, or null. Not a validator: malformed JSON is left to the parser. */
+export function jsonShapeProblem(json: string, limits: JsonShapeLimits, what = 'the JSON'): string | null {
+  // UTF-16 length bounds UTF-8 bytes from below; 3 bytes per unit bounds it from above.
+  if (json.length > limits.maxBytes) return `${what} is longer than ${limits.maxBytes} bytes`;
+  if (json.length * 3 > limits.maxBytes) {
+    const bytes = new TextEncoder().encode(json).length;
+    if (bytes > limits.maxBytes) return `${what} is ${bytes} bytes; the limit is ${limits.maxBytes}`;
+  }
+  let depth = 0;
+  let nodes = 1;
+  let inString = false;
+  for (let i = 0; i < json.length; i++) {
+    const c = json.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped unit
+      else if (c === 0x22) inString = false;
+      continue;
+    }
+    if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > limits.maxDepth) return `${what} is nested deeper than ${limits.maxDepth} levels`;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+    else if (c === 0x2c || c === 0x3a) {
+      // each comma starts another value; each colon separates a key (a node of its own) from its value
+      if (++nodes > limits.maxNodes) return `${what} has more than ${limits.maxNodes} values`;
+    }
+  }
+  return null;
+}
