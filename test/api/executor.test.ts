@@ -117,8 +117,8 @@ test('delegate writes: in scope they commit and are audited; out of scope, over 
   assert.deepEqual({ rev: pds.repo.head()!.rev, seq: pds.events.head(), used: gov.delegateWritesToday(delegate, clock.ns) }, before);
   await writes.createRecord(pds, gov, ctx, { collection: 'app.bsky.feed.post', rkey: [], record_json: json });
   await assert.rejects(writes.createRecord(pds, gov, ctx, { collection: 'app.bsky.feed.post', rkey: [], record_json: json }), /budget/);
-  // apply_writes: all in scope or nothing.
-  clock.ns += 24n * HOUR;
+  // apply_writes: all in scope or nothing (the budget is a rolling 24 hours, counted by the hour).
+  clock.ns += 25n * HOUR;
   await assert.rejects(
     writes.applyWrites(pds, gov, { caller: delegate, nowNs: clock.ns }, { writes: [{ create: { collection: 'app.bsky.feed.post', rkey: [], record_json: json } }, { create: { collection: 'app.bsky.feed.like', rkey: [], record_json: json } }] }),
     /may not write/,
@@ -172,4 +172,25 @@ test('blobs of pending proposals are pinned: GC keeps them past the grace period
   clock.ns += HOUR;
   assert.equal(pds.housekeeping((c) => pinnedBlobs(gov).has(c)).blobs, 0, 'now referenced by the record');
   assert.equal(pinnedBlobs(gov).size, 0);
+});
+
+test('a delegate revoked while its writes wait (for the signature, or in the queue) writes nothing', async () => {
+  const { pds, gov, delegate, members, clock, signing } = await setup({ collections: ['app.bsky.feed.post'], actions: ['create'], writesPerDay: 10, expiresAtNs: null });
+  const json = JSON.stringify({ $type: 'app.bsky.feed.post', text: 'queued', createdAt: '2026-01-01T00:00:00.000Z' });
+  const before = { rev: pds.repo.head()!.rev, seq: pds.events.head() };
+  signing.gated = true;
+  const ctx = { caller: delegate, nowNs: clock.ns };
+  const inflight = writes.createRecord(pds, gov, ctx, { collection: 'app.bsky.feed.post', rkey: [], record_json: json });
+  const queued = writes.createRecord(pds, gov, ctx, { collection: 'app.bsky.feed.post', rkey: [], record_json: json });
+  for (let i = 0; i < 20 && signing.pending() === 0; i++) await new Promise((r) => setImmediate(r));
+  assert.equal(signing.pending(), 1, 'the first write waits for its signature');
+  const id = gov.propose(members[0], { action: { kind: 'revoke_delegate', principal: delegate } }, clock.ns);
+  gov.vote(members[0], id, 'yes', clock.ns);
+  gov.vote(members[1], id, 'yes', clock.ns);
+  assert.equal(gov.getDelegate(delegate), null);
+  signing.gated = false;
+  signing.releaseAll();
+  await assert.rejects(inflight, /not a delegate/);
+  await assert.rejects(queued, /not a delegate/);
+  assert.deepEqual({ rev: pds.repo.head()!.rev, seq: pds.events.head() }, before);
 });

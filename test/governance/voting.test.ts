@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { EXECUTION_LEASE_NS, Governance, MAX_EXECUTION_ATTEMPTS, MAX_OPEN_PER_PROPOSER, MAX_PAGE_BYTES } from '../../canister/src/governance/governance.ts';
+import { Governance, MAX_EXECUTION_ATTEMPTS, MAX_OPEN_PER_PROPOSER, MAX_PAGE_BYTES } from '../../canister/src/governance/governance.ts';
 import { decodeCbor, encodeCbor } from '../../canister/src/atproto/cbor.ts';
 import { WRITE_STALL_NS } from '../../canister/src/pds/writer.ts';
+import { EXECUTION_LEASE_NS } from '../../canister/src/api/executor.ts';
 import { decide } from '../../canister/src/governance/rules.ts';
 import type { Rules } from '../../canister/src/governance/types.ts';
 import { MemoryKv } from '../../canister/src/storage/kv.ts';
@@ -56,13 +57,13 @@ describe('Governance proposals and votes', () => {
     assert.equal(p.status, 'adopted');
     assert.equal(p.closedAtNs, T0 + 2n);
     assert.deepEqual(env.wakes.at(-1), T0 + 2n);
-    const job = gov.claimExecution(T0 + 3n)!;
+    const job = gov.claimExecution(T0 + 3n, EXECUTION_LEASE_NS)!;
     assert.equal(job.id, id);
     assert.equal(job.effects[0]!.type, 'writes');
     const done = gov.recordExecution(id, { ok: { rev: '3lbrev', records: [{ uri: 'at://x/y/z', cid: 'bafy' }] } }, T0 + 4n);
     assert.equal(done.status, 'executed');
     assert.deepEqual(done.result, { rev: '3lbrev', records: [{ uri: 'at://x/y/z', cid: 'bafy' }] });
-    assert.equal(gov.claimExecution(T0 + 5n), null);
+    assert.equal(gov.claimExecution(T0 + 5n, EXECUTION_LEASE_NS), null);
   });
 
   it('open -> rejected early when no can no longer lose', () => {
@@ -71,7 +72,7 @@ describe('Governance proposals and votes', () => {
     gov.vote(BOB, id, 'no', T0 + 1n);
     assert.equal(gov.getProposal(id)!.status, 'open');
     assert.equal(gov.vote(CAROL, id, 'no', T0 + 2n).status, 'rejected');
-    assert.equal(gov.claimExecution(T0 + 3n), null, 'a rejected proposal is never executed');
+    assert.equal(gov.claimExecution(T0 + 3n, EXECUTION_LEASE_NS), null, 'a rejected proposal is never executed');
   });
 
   it('open -> rejected at the deadline (quorum reached, threshold not)', () => {
@@ -130,11 +131,11 @@ describe('Governance proposals and votes', () => {
     const id = gov.propose(ALICE, { action: postAction('will fail') }, T0);
     gov.vote(ALICE, id, 'yes', T0);
     gov.vote(BOB, id, 'yes', T0);
-    gov.claimExecution(T0);
+    gov.claimExecution(T0, EXECUTION_LEASE_NS);
     const p = gov.recordExecution(id, { err: 'signing failed: no key' }, T0 + 1n);
     assert.equal(p.status, 'failed');
     assert.equal(p.failure, 'signing failed: no key');
-    assert.equal(gov.claimExecution(T0 + DAY), null);
+    assert.equal(gov.claimExecution(T0 + DAY, EXECUTION_LEASE_NS), null);
     assert.deepEqual(gov.listProposals({ status: 'failed', limit: 10 }).proposals.map((x) => x.id), [id]);
   });
 
@@ -156,11 +157,11 @@ describe('Governance proposals and votes', () => {
     const id = gov.propose(ALICE, { action: postAction('lease') }, T0);
     gov.vote(ALICE, id, 'yes', T0);
     gov.vote(BOB, id, 'yes', T0);
-    assert.equal(gov.claimExecution(T0)!.attempt, 1);
-    assert.equal(gov.claimExecution(T0 + MIN), null);
+    assert.equal(gov.claimExecution(T0, EXECUTION_LEASE_NS)!.attempt, 1);
+    assert.equal(gov.claimExecution(T0 + MIN, EXECUTION_LEASE_NS), null);
     assert.equal(gov.nextWakeNs(T0 + MIN), T0 + MIN, 'still pending: the timer keeps coming back');
-    assert.equal(gov.claimExecution(T0 + WRITE_STALL_NS), null, 'a write stalled this long is only now declared lost');
-    const retry = gov.claimExecution(T0 + EXECUTION_LEASE_NS)!;
+    assert.equal(gov.claimExecution(T0 + WRITE_STALL_NS, EXECUTION_LEASE_NS), null, 'a write stalled this long is only now declared lost');
+    const retry = gov.claimExecution(T0 + EXECUTION_LEASE_NS, EXECUTION_LEASE_NS)!;
     assert.equal(retry.id, id);
     assert.equal(retry.attempt, 2);
     assert.deepEqual(retry.effects, gov.getProposal(id)!.effects, 'same effects (same rkey) on retry');
@@ -176,14 +177,14 @@ describe('Governance proposals and votes', () => {
     }
     let t = T0;
     for (let i = 1; i <= MAX_EXECUTION_ATTEMPTS; i++) {
-      assert.equal(gov.claimExecution(t)!.id, stuck, `attempt ${i}`);
+      assert.equal(gov.claimExecution(t, EXECUTION_LEASE_NS)!.id, stuck, `attempt ${i}`);
       if (i === 1) {
-        assert.equal(gov.claimExecution(t)!.id, next, 'a held proposal never blocks the others');
+        assert.equal(gov.claimExecution(t, EXECUTION_LEASE_NS)!.id, next, 'a held proposal never blocks the others');
         gov.recordExecution(next, { ok: { rev: null, records: [] } }, t);
       }
       t += EXECUTION_LEASE_NS;
     }
-    assert.equal(gov.claimExecution(t), null);
+    assert.equal(gov.claimExecution(t, EXECUTION_LEASE_NS), null);
     const p = gov.getProposal(stuck)!;
     assert.equal(p.status, 'failed');
     assert.match(p.failure!, /did not complete after 3 attempts/);
@@ -354,8 +355,9 @@ describe('refusals leave state unchanged', () => {
     refuse(record(JSON.stringify({ $type: 'com.example.thing', t: 'x'.repeat(17_000) })), /longer than 16384 bytes/);
     refuse(record(`{"$type":"com.example.thing","a":${'['.repeat(40)}${']'.repeat(40)}}`), /nested deeper than 32/);
     refuse(record(`{"$type":"com.example.thing","a":[${Array(2500).fill('0').join(',')}]}`), /more than 2000 values/);
-    refuse({ kind: 'post', post: { text: 'hi', langs: ['en', 'de', 'fr', 'it'] } }, /at most 3 langs/);
-    refuse({ kind: 'post', post: { text: 'x'.repeat(3001) } }, /longer than 3000 bytes/);
+    const mention = { handle: 'someone.example.com', did: 'did:web:someone.example.com' };
+    refuse({ kind: 'post', post: { text: 'hi', mentions: Array(51).fill(mention) } }, /at most 50 mentions/);
+    refuse({ kind: 'post', post: { text: 'hi', mentions: [{ ...mention, did: `did:web:${'x'.repeat(3001)}` }] } }, /longer than 3000 bytes/);
     refuse({ kind: 'set_handle', handle: 'not a handle' }, /invalid handle/);
     refuse({ kind: 'delete_record', collection: 'app.bsky.feed.post', rkey: '..' }, /record key/);
     refuse({ kind: 'approve_upgrade', wasmHash: 'xyz' }, /64 lowercase hex/);
@@ -436,7 +438,7 @@ describe('bounded work: the proposal index', () => {
     gov.vote(BOB, post, 'yes', T0 + 101n);
     gov.vote(CAROL, post, 'yes', T0 + 102n);
     assert.equal(gov.nextWakeNs(T0 + 103n), T0 + 103n);
-    assert.equal(gov.claimExecution(T0 + 103n)!.id, post);
+    assert.equal(gov.claimExecution(T0 + 103n, EXECUTION_LEASE_NS)!.id, post);
     // the next wake-up and the due list come from the index: the earliest deadline, no payload read
     gov.recordExecution(post, { ok: { rev: null, records: [] } }, T0 + 104n);
     assert.equal(gov.nextWakeNs(T0 + 105n), T0 + DAY);

@@ -10,15 +10,16 @@ import { refuseAnonymous } from '../governance/permissions.ts';
 import type { WriteAction } from '../governance/types.ts';
 import { Pds, type WriteInput } from '../pds/pds.ts';
 import { checkBatchSize, WriteRejected, type CommitOutcome } from '../pds/writer.ts';
+import { jsonNodes, jsonShapeProblem, type JsonShapeLimits } from '../atproto/json-shape.ts';
 import { fromOpt, some } from './candid.ts';
 import type { CallContext } from './governance-methods.ts';
 import type { Args, BatchWriteC, Result } from './interface.ts';
 
-/** What a write needs from the delegation: its operation and collection (no record parsing). */
-function scopeOf(w: BatchWriteC): { action: WriteAction; collection: string } {
+/** What a write needs from the delegation: its operation, collection and record key (no record parsing). */
+function scopeOf(w: BatchWriteC): { action: WriteAction; collection: string; rkey?: string } {
   if ('create' in w) return { action: 'create', collection: w.create.collection };
-  if ('put' in w) return { action: 'put', collection: w.put.collection };
-  return { action: 'delete', collection: w.delete.collection };
+  if ('put' in w) return { action: 'put', collection: w.put.collection, rkey: w.put.rkey };
+  return { action: 'delete', collection: w.delete.collection, rkey: w.delete.rkey };
 }
 
 function parseCid(text: string | undefined): CID | undefined {
@@ -27,6 +28,28 @@ function parseCid(text: string | undefined): CID | undefined {
     return CID.parse(text);
   } catch {
     throw new WriteRejected(`invalid CID: ${text}`);
+  }
+}
+
+/**
+ * A delegate's record JSON: parsing and validating cost work per value (deep nesting and many small
+ * objects are the dearest per byte), so the text is measured first. Together with the byte caps of
+ * the ingress policy this keeps a delegate's largest message under 2 B instructions (attack bench).
+ */
+export const DELEGATE_RECORD_LIMITS: JsonShapeLimits = { maxBytes: 64 * 1024, maxDepth: 32, maxNodes: 4_000 };
+/** Writes in one delegate request (each also costs its share of the commit). */
+export const MAX_DELEGATE_BATCH = 25;
+
+function checkShapes(writes: BatchWriteC[]): void {
+  if (writes.length > MAX_DELEGATE_BATCH) throw new WriteRejected(`a delegate writes at most ${MAX_DELEGATE_BATCH} records per request`);
+  let nodes = 0;
+  for (const w of writes) {
+    const json = 'create' in w ? w.create.record_json : 'put' in w ? w.put.record_json : null;
+    if (json === null) continue;
+    const problem = jsonShapeProblem(json, DELEGATE_RECORD_LIMITS, 'record_json');
+    if (problem) throw new WriteRejected(problem);
+    nodes += jsonNodes(json);
+    if (nodes > DELEGATE_RECORD_LIMITS.maxNodes) throw new WriteRejected(`the records of one request have more than ${DELEGATE_RECORD_LIMITS.maxNodes} values together`);
   }
 }
 
@@ -49,14 +72,23 @@ export async function delegateWrites(pds: Pds, gov: Governance, ctx: CallContext
   refuseAnonymous(ctx.caller);
   checkBatchSize(writes.length);
   const scopes = writes.map(scopeOf);
+  // the delegation first (cheap reads), then the shape of the records (one pass over the text)
+  for (const s of scopes) gov.checkDelegateWrite(ctx.caller, { action: s.action, collection: s.collection }, ctx.nowNs);
+  checkShapes(writes);
   let reserved = 0;
   let out: CommitOutcome;
   try {
+    const exists = (collection: string, rkey: string) => pds.recordExists(collection, rkey);
     for (const s of scopes) {
-      gov.authorizeDelegateWrite(ctx.caller, s, ctx.nowNs);
+      gov.authorizeDelegateWrite(ctx.caller, s, ctx.nowNs, exists);
       reserved++;
     }
-    out = await pds.write(writes.map(writeInput));
+    // Checked again when the batch is committed (after waiting in the queue, and after the
+    // signature): a delegation revoked or expired meanwhile stops the write.
+    const recheck = () => {
+      for (const s of scopes) gov.checkDelegateWrite(ctx.caller, { action: s.action, collection: s.collection }, pds.env.nowNs());
+    };
+    out = await pds.write(writes.map(writeInput), recheck);
   } catch (err) {
     for (; reserved > 0; reserved--) gov.releaseDelegateWrite(ctx.caller, ctx.nowNs);
     throw err;

@@ -5,6 +5,14 @@ import type { Effect, ExecutionResult, GovWrite } from '../governance/types.ts';
 import { applyProfilePatch, PROFILE_COLLECTION, PROFILE_RKEY } from '../bsky/profile.ts';
 import { decodeCbor } from '../atproto/cbor.ts';
 import type { Pds, WriteInput } from '../pds/pds.ts';
+import { WRITE_STALL_NS } from '../pds/writer.ts';
+
+/**
+ * A claimed execution that has not reported back within this time may be claimed again. Longer than
+ * the writer's stall timeout: a run waiting for a slow signature has had its write declared lost (and
+ * settled) before a second run may take the proposal, so its effects are never applied twice.
+ */
+export const EXECUTION_LEASE_NS = WRITE_STALL_NS + 60n * 1_000_000_000n;
 
 function toInput(w: GovWrite): WriteInput {
   if (w.action === 'delete') return { action: 'delete', collection: w.collection, rkey: w.rkey };
@@ -49,8 +57,9 @@ export async function executeAdopted(pds: Pds, gov: Governance, nowNs: () => big
   let runs = 0;
   gov.completeIndex();
   gov.tick(nowNs());
+  await commit?.();
   for (; runs < maxRuns; runs++) {
-    const job = gov.claimExecution(nowNs());
+    const job = gov.claimExecution(nowNs(), EXECUTION_LEASE_NS);
     if (!job) break;
     const result: ExecutionResult = { rev: null, records: [] };
     try {

@@ -14,10 +14,11 @@ import {
 
 export const Rules = record({ voting_period_ns: nat64, quorum_bps: nat32, threshold_bps: nat32 });
 export const StrongRef = record({ uri: text, cid: text });
-export const WriteKind = tags('create', 'put', 'delete');
+/** put/delete: only records the delegate wrote itself; put_any/delete_any: any record of its collections. */
+export const ScopeAction = tags('create', 'put', 'delete', 'put_any', 'delete_any');
 export const DelegateScope = record({
   collections: vec(text),
-  actions: vec(WriteKind),
+  actions: vec(ScopeAction),
   writes_per_day: nat32,
   expires_at_ns: opt(nat64),
 });

@@ -5,7 +5,8 @@
 //   config                 {initialized, nextId, auditSeq}
 //   rules                  Rules
 //   member/<principal>     {power, sinceNs}          memberstats {count, totalPower}
-//   delegate/<principal>   Delegate                  budget/<principal> {day, used}
+//   delegate/<principal>   Delegate                  budget/<principal> {buckets} (delegate-budget.ts)
+//   author/<collection>/<rkey>  principal of the delegate that last wrote the record
 //   p/<id>                 Proposal                  s/<status>/<id>, od/…, ob/… (proposal-index.ts)
 //   elect/<id>/<principal> power (snapshot at creation)
 //   vote/<id>/<principal>  VoteRecord
@@ -18,9 +19,9 @@ import {
 import { delegationExpired, refuseAnonymous } from './permissions.ts';
 import { decide, ensureRules, rulesMembershipProblem, type Membership } from './rules.ts';
 import { ensureProposalSize } from './proposal-limits.ts';
+import { addWrite, used, type Buckets } from './delegate-budget.ts';
 import { big, decodeBytes, getValue, idKey, putValue, scan } from './store.ts';
 import { decodeMeta, dueOpen, earliestDeadline, metaOf, openBy, openCount, reindex, type ProposalMeta } from './proposal-index.ts';
-import { WRITE_STALL_NS } from '../pds/writer.ts';
 import { decodeCbor, encodeCbor } from '../atproto/cbor.ts';
 import {
   GovernanceError, PROPOSAL_STATUSES, VOTE_CHOICES, WRITE_ACTIONS,
@@ -31,19 +32,15 @@ import {
 
 type Config = { initialized: boolean; nextId: bigint; auditSeq: bigint; indexed?: boolean };
 
-const NS_PER_DAY = 86_400n * 1_000_000_000n;
-/**
- * A claimed execution that has not reported back within this time may be claimed again. Longer than
- * the writer's stall timeout: a run waiting for a slow signature has had its write declared lost (and
- * settled) before a second run may take the proposal, so its effects are never applied twice.
- */
-export const EXECUTION_LEASE_NS = WRITE_STALL_NS + 60n * 1_000_000_000n;
 /** An adopted proposal whose execution was claimed this many times without reporting is marked failed. */
 export const MAX_EXECUTION_ATTEMPTS = 3;
 /** Proposals closed per timer run (the rest are closed by the next run, scheduled at once). */
-export const MAX_CLOSE_PER_RUN = 20;
-/** A page of proposals stops once the stored proposals it holds reach this size (the reply stays far below 2 MB). */
-export const MAX_PAGE_BYTES = 1_000_000;
+export const MAX_CLOSE_PER_RUN = 4;
+/**
+ * A page of proposals stops once the stored proposals it holds reach this size: about 3.3 k
+ * instructions per stored byte to decode and convert, so a page stays near 0.7 B (queries: 5 B).
+ */
+export const MAX_PAGE_BYTES = 200_000;
 export const MAX_SUMMARY_BYTES = 4_000;
 export const MAX_PAGE = 100;
 /** Bounds the work one member can cause (each proposal snapshots the electorate). */
@@ -432,9 +429,10 @@ export class Governance {
 
   /**
    * Takes the oldest adopted proposal whose effects are not being run, and leases it to the caller
-   * for EXECUTION_LEASE_NS (a crashed execution becomes claimable again after that).
+   * for `leaseNs` (a crashed execution becomes claimable again after that; the canister uses
+   * api/executor.ts EXECUTION_LEASE_NS, derived from the writer's stall timeout).
    */
-  claimExecution(nowNs: bigint, leaseNs: bigint = EXECUTION_LEASE_NS): { id: bigint; effects: Effect[]; attempt: number } | null {
+  claimExecution(nowNs: bigint, leaseNs: bigint): { id: bigint; effects: Effect[]; attempt: number } | null {
     for (const [key] of scan(this.kv, 's/adopted/')) {
       const p = this.getProposal(BigInt(key.slice('s/adopted/'.length)))!;
       if (p.claim && p.claim.atNs + leaseNs > nowNs) continue;
@@ -490,40 +488,66 @@ export class Governance {
     return [...scan(this.kv, 'delegate/')].map(([, bytes]) => decodeDelegate(decodeBytes(bytes) as Record<string, unknown>));
   }
 
-  /** Writes used today (UTC day of nowNs) by a delegate. */
+  /** Writes a delegate used in the rolling 24-hour window ending at `nowNs` (delegate-budget.ts). */
   delegateWritesToday(principal: string, nowNs: bigint): number {
+    return used(this.budget(principal), nowNs);
+  }
+
+  private budget(principal: string): Buckets {
     const v = getValue(this.kv, `budget/${principal}`) as Record<string, unknown> | undefined;
-    if (!v || big(v.day) !== nowNs / NS_PER_DAY) return 0;
-    return Number(v.used);
+    return Array.isArray(v?.buckets) ? (v.buckets as [number, number][]).map(([h, c]) => [Number(h), Number(c)]) : [];
+  }
+
+  /** The delegate that wrote the record at collection/rkey (while it was the last to write it), or null. */
+  authorOf(collection: string, rkey: string): string | null {
+    const v = getValue(this.kv, `author/${collection}/${rkey}`);
+    return typeof v === 'string' ? v : null;
   }
 
   /**
-   * Refuses a direct write outside the caller's delegation, or reserves one write of today's budget.
-   * The canister calls this before writing, then recordDelegateWrite on success or
-   * releaseDelegateWrite if the write did not happen.
+   * Refuses a direct write outside the caller's delegation: anonymous, not (or no longer) a
+   * delegate, expired, an operation or collection outside the scope, or a put/delete of an existing
+   * record the delegate did not write itself unless the scope allows `put_any`/`delete_any`. Writes
+   * nothing: the canister checks again when the write is committed.
    */
-  authorizeDelegateWrite(caller: string, write: { action: WriteAction; collection: string }, nowNs: bigint): void {
+  checkDelegateWrite(caller: string, write: { action: WriteAction; collection: string; rkey?: string }, nowNs: bigint, exists?: (collection: string, rkey: string) => boolean): Delegate {
     refuseAnonymous(caller);
     const d = this.getDelegate(caller) ?? fail(`${caller} is not a delegate; direct writes need a delegation adopted by vote`);
     if (delegationExpired(d.scope, nowNs)) fail(`the delegation of ${caller} has expired`);
     if (!WRITE_ACTIONS.includes(write.action)) fail(`unknown write operation ${JSON.stringify(write.action)}`);
-    if (!d.scope.actions.includes(write.action))
+    const any = write.action === 'create' ? null : (`${write.action}_any` as const);
+    if (!d.scope.actions.includes(write.action) && !(any && d.scope.actions.includes(any)))
       fail(`delegate ${caller} may not ${write.action} records (allowed: ${d.scope.actions.join(', ')})`);
     if (!d.scope.collections.includes(write.collection))
       fail(`delegate ${caller} may not write to ${write.collection} (allowed: ${d.scope.collections.join(', ')})`);
-    const used = this.delegateWritesToday(caller, nowNs);
-    if (used >= d.scope.writesPerDay) fail(`delegate ${caller} has used today's budget of ${d.scope.writesPerDay} writes`);
-    putValue(this.kv, `budget/${caller}`, { day: nowNs / NS_PER_DAY, used: used + 1 });
+    if (any && write.rkey !== undefined && !d.scope.actions.includes(any) && this.authorOf(write.collection, write.rkey) !== caller
+      && (exists?.(write.collection, write.rkey) ?? true))
+      fail(`delegate ${caller} may only ${write.action} records it wrote itself (${write.collection}/${write.rkey} is not one; a scope with ${any} allows it)`);
+    return d;
   }
 
-  /** Gives back a reserved write that did not happen (same UTC day only). */
+  /**
+   * Refuses a write outside the caller's delegation (checkDelegateWrite), or reserves one write of
+   * its rolling 24-hour budget. The canister calls this before writing, then recordDelegateWrite on
+   * success or releaseDelegateWrite if the write did not happen.
+   */
+  authorizeDelegateWrite(caller: string, write: { action: WriteAction; collection: string; rkey?: string }, nowNs: bigint, exists?: (collection: string, rkey: string) => boolean): void {
+    const d = this.checkDelegateWrite(caller, write, nowNs, exists);
+    const buckets = this.budget(caller);
+    if (used(buckets, nowNs) >= d.scope.writesPerDay) fail(`delegate ${caller} has used its budget of ${d.scope.writesPerDay} writes in 24 hours`);
+    putValue(this.kv, `budget/${caller}`, { buckets: addWrite(buckets, nowNs, 1) });
+  }
+
+  /** Gives back the most recent reserved write that did not happen. */
   releaseDelegateWrite(caller: string, nowNs: bigint): void {
-    const used = this.delegateWritesToday(caller, nowNs);
-    if (used > 0) putValue(this.kv, `budget/${caller}`, { day: nowNs / NS_PER_DAY, used: used - 1 });
+    const buckets = this.budget(caller);
+    if (used(buckets, nowNs) > 0) putValue(this.kv, `budget/${caller}`, { buckets: addWrite(buckets, nowNs, -1) });
   }
 
-  /** Audit entry for a delegate's direct write: who, what, when, the record and the commit rev. */
+  /** Audit entry for a delegate's direct write (who, what, when, the record, the rev), and who wrote the record. */
   recordDelegateWrite(caller: string, write: DelegateWrite, result: DelegateWriteResult, nowNs: bigint): void {
+    if (write.action === 'delete') this.kv.delete(`author/${write.collection}/${write.rkey}`);
+    else putValue(this.kv, `author/${write.collection}/${write.rkey}`, caller);
     this.audit(nowNs, caller, 'delegate_write', null, `${write.action} ${write.collection}/${write.rkey}`, result.uri, result.cid, result.rev);
   }
 

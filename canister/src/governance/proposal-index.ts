@@ -5,7 +5,7 @@
 //   s/<status>/<id>              ProposalMeta (every status)
 //   od/<deadline>/<id>           '' while open: open proposals in deadline order
 //   ob/<proposer>/<id>           '' while open: a member's open proposals
-import { blobRefs } from '../pds/blobs.ts';
+import { blobRefs } from '../atproto/data-model.ts';
 import type { KvStore } from '../storage/kv.ts';
 import { big, decodeBytes, idKey, putValue } from './store.ts';
 import type { Proposal, ProposalStatus } from './types.ts';

@@ -7,7 +7,8 @@ import { GovernanceError, type ProposalAction } from './types.ts';
 /** A put_record proposal's record JSON. */
 export const PROPOSAL_RECORD_LIMITS: JsonShapeLimits = { maxBytes: 16 * 1024, maxDepth: 32, maxNodes: 2_000 };
 export const MAX_TEXT_FIELD_BYTES = 3_000;
-export const MAX_POST_LIST = { langs: 3, mentions: 50, images: 4 } as const;
+/** Text, languages, images and alt texts are bounded by the post builder (bsky/post.ts); mentions here. */
+export const MAX_POST_MENTIONS = 50;
 export const MAX_SCOPE_COLLECTIONS = 20;
 
 const bytesOf = (s: string | undefined): number => (s === undefined ? 0 : s.length * 3 <= MAX_TEXT_FIELD_BYTES ? s.length : new TextEncoder().encode(s).length);
@@ -23,12 +24,9 @@ export function proposalSizeProblem(action: ProposalAction): string | null {
       return jsonShapeProblem(action.recordJson, PROPOSAL_RECORD_LIMITS, 'the record');
     case 'post': {
       const p = action.post;
-      for (const key of ['langs', 'mentions', 'images'] as const) {
-        const n = p[key]?.length ?? 0;
-        if (n > MAX_POST_LIST[key]) return `a post has at most ${MAX_POST_LIST[key]} ${key}`;
-      }
-      const texts = [p.text, ...(p.images ?? []).flatMap((i) => [i.alt, i.cid]), ...(p.mentions ?? []).flatMap((m) => [m.handle, m.did]),
-        ...(p.langs ?? []), p.reply?.root.uri, p.reply?.parent.uri, p.quote?.uri];
+      if ((p.mentions?.length ?? 0) > MAX_POST_MENTIONS) return `a post names at most ${MAX_POST_MENTIONS} mentions`;
+      const texts = [...(p.mentions ?? []).flatMap((m) => [m.handle, m.did]), ...(p.images ?? []).map((i) => i.cid),
+        p.reply?.root.uri, p.reply?.parent.uri, p.quote?.uri];
       for (const t of texts) {
         const problem = textProblem('a field of the post', t);
         if (problem) return problem;

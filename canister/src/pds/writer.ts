@@ -69,6 +69,8 @@ export interface WriterDeps {
 
 type Pending = {
   writes: RepoWrite[];
+  /** Throws if the request is no longer allowed (its caller lost the right while it waited). */
+  recheck?: () => void;
   state: 'queued' | 'inflight' | 'done' | 'failed';
   outcome?: CommitOutcome;
   error?: Error;
@@ -98,7 +100,7 @@ export class GroupCommitWriter {
    * Submits one request (up to 200 writes, applied atomically in one commit). Resolves once the
    * commit containing it is persisted; rejects with WriteRejected (no state change) otherwise.
    */
-  async submit(writes: RepoWrite[]): Promise<CommitOutcome> {
+  async submit(writes: RepoWrite[], recheck?: () => void): Promise<CommitOutcome> {
     if (writes.length === 0) throw new WriteRejected('no writes');
     checkBatchSize(writes.length);
     const seen = new Set<string>();
@@ -109,7 +111,7 @@ export class GroupCommitWriter {
     }
     // Check against the state the queue will have produced by the time this write commits.
     this.checkAgainst(writes, this.projectedExists([...this.inflight, ...this.queue]));
-    const req: Pending = { writes, state: 'queued' };
+    const req: Pending = { writes, state: 'queued', recheck };
     this.queue.push(req);
     this.stats.requests++;
     while (req.state === 'queued' || req.state === 'inflight') {
@@ -167,6 +169,7 @@ export class GroupCommitWriter {
     const live: Pending[] = [];
     for (const p of batch) {
       try {
+        p.recheck?.();
         this.checkAgainst(p.writes, overlay);
         live.push(p);
       } catch (err) {
@@ -220,6 +223,24 @@ export class GroupCommitWriter {
     const now = repo.head();
     if ((now?.rev ?? null) !== (base?.rev ?? null)) {
       for (const p of batch) settleFailed(p, new WriteRejected('repo changed while signing; retry'));
+      return;
+    }
+    // Authorization again, now that the signature is back: a request whose caller lost the right
+    // while it waited fails, and the others go back to the front of the queue for the next commit.
+    const revoked = batch.filter((p) => {
+      try {
+        p.recheck?.();
+        return false;
+      } catch (err) {
+        settleFailed(p, err);
+        return true;
+      }
+    });
+    if (revoked.length > 0) {
+      for (const p of batch.filter((q) => !revoked.includes(q)).reverse()) {
+        p.state = 'queued';
+        this.queue.unshift(p);
+      }
       return;
     }
     let result: CommitResult;
