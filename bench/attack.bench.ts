@@ -16,6 +16,7 @@ import { MAX_BATCH_ARG_BYTES, MAX_PROPOSE_ARG_BYTES, MAX_RECORD_ARG_BYTES, UPDAT
 import { MAX_OPEN_PER_PROPOSER } from '../canister/src/governance/governance.ts';
 import { PROPOSAL_RECORD_LIMITS } from '../canister/src/governance/proposal-limits.ts';
 import { MAX_CHUNK_BYTES } from '../canister/src/pds/blobs.ts';
+import { DELEGATE_RECORD_LIMITS, MAX_DELEGATE_BATCH } from '../canister/src/api/delegate-writes.ts';
 import { deployCanopy, testInitArgs } from '../test/support/canopy.ts';
 
 const POST = 'app.bsky.feed.post';
@@ -46,14 +47,16 @@ function recordOf(type: string, unit: string, bytes: number, maxUnits = Infinity
   const n = Math.max(1, Math.floor(Math.min(maxUnits, (bytes - head.length - 2) / (unit.length + 1))));
   return head + wrap(Array(n).fill(unit).join(',')) + ']}';
 }
+/** Record JSON of about `bytes`, in shapes that cost the most per byte, within `maxNodes` values (json-shape.ts counting). */
 function shapes(type: string, bytes: number, maxNodes = Infinity): Record<string, string> {
   const depth = 30;
+  const budget = maxNodes - 8; // the record's own `{"$type":…,"x":[` counts too
   return {
-    'small objects': recordOf(type, '{"a":0}', bytes, maxNodes / 3),
-    'cid links': recordOf(type, `{"$link":"${FAKE_CID}"}`, bytes, maxNodes / 3),
-    'byte strings': recordOf(type, '{"$bytes":"AAAA"}', bytes, maxNodes / 3),
-    numbers: recordOf(type, '0', bytes, maxNodes - 3),
-    'deep nesting': recordOf(type, '['.repeat(depth) + ']'.repeat(depth), bytes, maxNodes / depth),
+    'small objects': recordOf(type, '{"a":0}', bytes, budget / 3),
+    'cid links': recordOf(type, `{"$link":"${FAKE_CID}"}`, bytes, budget / 3),
+    'byte strings': recordOf(type, '{"$bytes":"AAAA"}', bytes, budget / 3),
+    numbers: recordOf(type, '0', bytes, budget),
+    'deep nesting': recordOf(type, '['.repeat(depth) + ']'.repeat(depth), bytes, budget / (depth + 1)),
     'long string': `{"$type":"${type}","x":"${'x'.repeat(Math.max(1, bytes - type.length - 30))}"}`,
   };
 }
@@ -137,15 +140,21 @@ export default async function bench(): Promise<void> {
     // ---------- the delegate at its caps ----------
     let rk = 0;
     for (const [shape] of Object.entries(big)) {
-      const make = (n: number) => shapes(THING, n)[shape]!;
+      const make = (n: number) => shapes(THING, n, DELEGATE_RECORD_LIMITS.maxNodes)[shape]!;
       await updateCall('create_record', fitArg('create_record', MAX_RECORD_ARG_BYTES, (n) => [{ collection: THING, rkey: [], record_json: make(n) }]), who.delegate!, `${shape} at the cap`, false);
       await updateCall('put_record', fitArg('put_record', MAX_RECORD_ARG_BYTES, (n) => [{ collection: THING, rkey: `p${rk++}`, record_json: make(n), swap_record: [] }]), who.delegate!, `${shape} at the cap`, false);
     }
     const postJson = (i: number) => JSON.stringify({ $type: POST, text: `post ${i} ${'y'.repeat(200)}`, createdAt: new Date().toISOString() });
-    const many = Array.from({ length: 200 }, (_, i) => ({ create: { collection: POST, rkey: [] as [], record_json: postJson(i) } }));
-    await updateCall('apply_writes', [{ writes: many.filter((_, i) => encode('apply_writes', [{ writes: many.slice(0, i + 1) }]).length <= MAX_BATCH_ARG_BYTES) }], who.delegate!, 'most posts within the cap', false);
-    const bigBatch = (n: number) => [{ writes: Array.from({ length: 2 }, () => ({ create: { collection: THING, rkey: [] as [], record_json: shapes(THING, n / 2)['small objects']! } })) }] as Args<'apply_writes'>;
-    await updateCall('apply_writes', fitArg('apply_writes', MAX_BATCH_ARG_BYTES, bigBatch), who.delegate!, '2 records of small objects at the cap', false);
+    const many = Array.from({ length: MAX_DELEGATE_BATCH }, (_, i) => ({ create: { collection: POST, rkey: [] as [], record_json: postJson(i) } }));
+    await updateCall('apply_writes', [{ writes: many }], who.delegate!, `${MAX_DELEGATE_BATCH} posts (most writes per request)`, false);
+    for (const [shape] of Object.entries(big)) {
+      // the request's value budget spread over the most records, each as large as the shape allows
+      const perRecord = Math.floor(DELEGATE_RECORD_LIMITS.maxNodes / MAX_DELEGATE_BATCH);
+      const batch = (n: number) => [{ writes: Array.from({ length: MAX_DELEGATE_BATCH }, () => ({ create: { collection: THING, rkey: [] as [], record_json: shapes(THING, n / MAX_DELEGATE_BATCH, perRecord)[shape]! } })) }] as Args<'apply_writes'>;
+      await updateCall('apply_writes', fitArg('apply_writes', MAX_BATCH_ARG_BYTES, batch), who.delegate!, `${MAX_DELEGATE_BATCH} records, ${shape}`, false);
+      const two = (n: number) => [{ writes: Array.from({ length: 2 }, () => ({ create: { collection: THING, rkey: [] as [], record_json: shapes(THING, n / 2, DELEGATE_RECORD_LIMITS.maxNodes / 2)[shape]! } })) }] as Args<'apply_writes'>;
+      await updateCall('apply_writes', fitArg('apply_writes', MAX_BATCH_ARG_BYTES, two), who.delegate!, `2 records, ${shape}`, false);
+    }
     await updateCall('delete_record', [{ collection: THING, rkey: 'p0', swap_record: [] }], who.delegate!, 'delete', false);
 
     // ---------- blobs: the largest chunk, and every hashing step of the largest blob ----------

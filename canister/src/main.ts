@@ -2,7 +2,7 @@
 // caller, timers, HTTPS outcalls) into the pure modules. No protocol logic lives here.
 import './ic/buffer-shim.ts';
 import {
-  canisterSelf, init, inspectMessage, msgArgData, msgCaller, msgMethodName, postUpgrade, query, setTimer, setTimerInterval, time, update,
+  canisterCycleBalance, canisterSelf, init, inspectMessage, msgArgData, msgCaller, msgMethodName, postUpgrade, query, setTimer, setTimerInterval, time, update,
 } from 'azle';
 import { CID } from './atproto/cbor.ts';
 import { Governance } from './governance/governance.ts';
@@ -18,6 +18,7 @@ import { decodeArgs, replyWith } from './ic/reply.ts';
 import { refusal, type GuardedMethod } from './api/ingress-policy.ts';
 import { PackedBlockStore } from './storage/block-store.ts';
 import { executeAdopted, pinnedBlobs } from './api/executor.ts';
+import { cyclesC, sampleCycles } from './api/cycles.ts';
 import { Pds } from './pds/pds.ts';
 import { pdsReadModel } from './pds/read-model.ts';
 import { scopedKv } from './storage/kv.ts';
@@ -28,6 +29,7 @@ const kv = new StableKv(0);
 const storage = { kv, blocks: new PackedBlockStore(stableBlockMap(1)), events: new StableBytesKv(2), blobData: new StableBytesKv(3) };
 const keyName = () => pds.config.get().ecdsaKeyName;
 const keyCache = scopedKv(kv, 'keys');
+const cyclesKv = scopedKv(kv, 'cycles');
 const pds: Pds = new Pds(storage, {
   signing: new IcEcdsaSigner(keyCache, 'signing', keyName, [...DERIVATION.repoSigning]),
   rotation: new IcEcdsaSigner(keyCache, 'rotation', keyName, [...DERIVATION.plcRotation]),
@@ -96,6 +98,8 @@ async function bootstrapTask(): Promise<void> {
 
 const HOUSEKEEPING_SECONDS = 600;
 function housekeeping(): void {
+  const warning = sampleCycles(cyclesKv, time(), canisterCycleBalance());
+  if (warning) gov.recordWarning(time(), warning);
   const pinned = pinnedBlobs(gov);
   pds.housekeeping((cid) => pinned.has(cid));
 }
@@ -279,6 +283,11 @@ export default class {
   @query(M.get_audit_log.args, M.get_audit_log.ret)
   get_audit_log(...[a]: Args<'get_audit_log'>): Result<'get_audit_log'> {
     return handlers.get_audit_log(ctx(), a);
+  }
+
+  @query(M.get_cycles.args, M.get_cycles.ret)
+  get_cycles(): Result<'get_cycles'> {
+    return cyclesC(cyclesKv, time(), canisterCycleBalance());
   }
 
   @query(M.list_upgrade_approvals.args, M.list_upgrade_approvals.ret)

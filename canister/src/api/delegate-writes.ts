@@ -36,7 +36,7 @@ function parseCid(text: string | undefined): CID | undefined {
  * objects are the dearest per byte), so the text is measured first. Together with the byte caps of
  * the ingress policy this keeps a delegate's largest message under 2 B instructions (attack bench).
  */
-export const DELEGATE_RECORD_LIMITS: JsonShapeLimits = { maxBytes: 64 * 1024, maxDepth: 32, maxNodes: 4_000 };
+export const DELEGATE_RECORD_LIMITS: JsonShapeLimits = { maxBytes: 48 * 1024, maxDepth: 32, maxNodes: 4_000 };
 /** Writes in one delegate request (each also costs its share of the commit). */
 export const MAX_DELEGATE_BATCH = 25;
 

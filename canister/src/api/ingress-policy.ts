@@ -13,10 +13,13 @@ export type Role = 'member' | 'delegate' | 'uploader';
 export type UpdatePolicy = { role: Role; maxArgBytes: number };
 
 const KIB = 1024;
-/** A delegate's single record: the Candid argument around record_json (measured in `npm run bench -- attack`). */
-export const MAX_RECORD_ARG_BYTES = 64 * KIB;
-/** A delegate's batch: every record of the batch together. */
-export const MAX_BATCH_ARG_BYTES = 128 * KIB;
+/**
+ * A delegate's request, one record or a batch: at 64 KiB the dearest shapes (long strings, CID
+ * links) cost 1.7-3.2 B instructions per message (`npm run bench -- attack`); 48 KiB keeps the worst
+ * near 1.3 B, under the 2 B a member or delegate may cost.
+ */
+export const MAX_RECORD_ARG_BYTES = 48 * KIB;
+export const MAX_BATCH_ARG_BYTES = 48 * KIB;
 /** A proposal: the largest action (a put_record of MAX_PROPOSAL_RECORD_BYTES) plus its summary. */
 export const MAX_PROPOSE_ARG_BYTES = 32 * KIB;
 /** Small fixed-shape arguments (ids, names, a vote). */

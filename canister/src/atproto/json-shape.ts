@@ -17,7 +17,9 @@ function measure(json: string, maxDepth: number, maxNodes: number): { nodes: num
     }
     if (c === 0x22) inString = true;
     else if (c === 0x5b || c === 0x7b) {
+      // a container is a value of its own (its first element is counted here too: an empty one is rare)
       if (++depth > maxDepth) return { nodes, tooDeep: true };
+      if (++nodes > maxNodes) break;
     } else if (c === 0x5d || c === 0x7d) depth--;
     // each comma starts another value; each colon separates a key (a node of its own) from its value
     else if ((c === 0x2c || c === 0x3a) && ++nodes > maxNodes) break;

@@ -37,10 +37,11 @@ export const MAX_EXECUTION_ATTEMPTS = 3;
 /** Proposals closed per timer run (the rest are closed by the next run, scheduled at once). */
 export const MAX_CLOSE_PER_RUN = 4;
 /**
- * A page of proposals stops once the stored proposals it holds reach this size: about 3.3 k
- * instructions per stored byte to decode and convert, so a page stays near 0.7 B (queries: 5 B).
+ * A page of proposals stops once the stored proposals it holds reach this size: about 11 k
+ * instructions per stored byte to decode, convert and Candid-encode (attack bench), so a page stays
+ * near 0.7 B instructions (queries may use 5 B). A single proposal larger than this is a page alone.
  */
-export const MAX_PAGE_BYTES = 200_000;
+export const MAX_PAGE_BYTES = 64_000;
 export const MAX_SUMMARY_BYTES = 4_000;
 export const MAX_PAGE = 100;
 /** Bounds the work one member can cause (each proposal snapshots the electorate). */
@@ -559,6 +560,11 @@ export class Governance {
 
   isUpgradeApproved(wasmHash: string): boolean {
     return this.upgradeApprovals().some((u) => u.wasmHash === wasmHash.toLowerCase());
+  }
+
+  /** An operational warning (e.g. a low cycle balance) in the audit log, by the canister itself. */
+  recordWarning(nowNs: bigint, detail: string): void {
+    this.audit(nowNs, 'canister', 'warning', null, detail);
   }
 
   private audit(

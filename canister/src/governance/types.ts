@@ -113,7 +113,7 @@ export type AuditEntry = {
   seq: bigint;
   atNs: bigint;
   actor: string;
-  event: 'init' | 'proposed' | 'voted' | 'closed' | 'executed' | 'failed' | 'delegate_write';
+  event: 'init' | 'proposed' | 'voted' | 'closed' | 'executed' | 'failed' | 'delegate_write' | 'warning';
   proposalId: bigint | null;
   detail: string;
   uri: string | null;
