@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { Ed25519KeyIdentity } from '@dfinity/identity';
 import { decodeCbor } from '../../canister/src/atproto/cbor.ts';
 import { decodeFrame } from '../../canister/src/repo/events.ts';
-import { Governance } from '../../canister/src/governance/governance.ts';
+import { Governance, MAX_UPLOAD_BYTES_PER_DAY } from '../../canister/src/governance/governance.ts';
 import { scopedKv } from '../../canister/src/storage/kv.ts';
 import { executeAdopted, pinnedBlobs } from '../../canister/src/api/executor.ts';
 import { applyProfilePatch } from '../../canister/src/bsky/profile.ts';
@@ -193,4 +193,18 @@ test('a delegate revoked while its writes wait (for the signature, or in the que
   await assert.rejects(inflight, /not a delegate/);
   await assert.rejects(queued, /not a delegate/);
   assert.deepEqual({ rev: pds.repo.head()!.rev, seq: pds.events.head() }, before);
+});
+
+test('blob uploads count against a rolling 24-hour allowance per principal; over it, start is refused and nothing changes', async () => {
+  const { pds, gov, members, clock, storage } = await setup();
+  const ctx = { caller: members[0], nowNs: clock.ns };
+  const size = 5_000_000n;
+  for (let i = 0; i < Number(MAX_UPLOAD_BYTES_PER_DAY / 5_000_000); i++) api.blobStart(pds, gov, ctx, { mime_type: 'image/png', size });
+  const dumpKv = () => storage.kv.range({ prefix: '', limit: 1_000_000 }).map(([k, v]) => `${k}=${Buffer.from(v).toString('hex')}`);
+  const before = dumpKv();
+  assert.throws(() => api.blobStart(pds, gov, ctx, { mime_type: 'image/png', size: 1n }), /uploaded 50000000 bytes in the last 24 hours/);
+  assert.deepEqual(dumpKv(), before, 'a refused start changes nothing');
+  // another principal has its own allowance; the first has its allowance back 25 hours later
+  api.blobStart(pds, gov, { caller: members[1], nowNs: clock.ns }, { mime_type: 'image/png', size });
+  api.blobStart(pds, gov, { caller: members[0], nowNs: clock.ns + 25n * HOUR }, { mime_type: 'image/png', size });
 });

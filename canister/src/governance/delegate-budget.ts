@@ -1,4 +1,4 @@
-// A delegate's write budget over a rolling 24 hours: writes are counted in hourly buckets, and a
+// A budget over a rolling 24 hours (a delegate's writes, a principal's upload bytes): writes are counted in hourly buckets, and a
 // write stays counted for the 24 hours after its bucket ends (between 24 and 25 hours), so no
 // 24-hour span, wherever it starts, holds more than the budget. A budget that reset at a fixed
 // hour would allow twice the budget within seconds around the reset.
@@ -18,14 +18,14 @@ export const live = (buckets: Buckets, nowNs: bigint): Buckets => {
 
 export const used = (buckets: Buckets, nowNs: bigint): number => live(buckets, nowNs).reduce((n, [, c]) => n + c, 0);
 
-/** The buckets after one more write at `nowNs` (delta 1), or one given back (delta -1). */
-export function addWrite(buckets: Buckets, nowNs: bigint, delta: 1 | -1): Buckets {
+/** The buckets after `amount` more at `nowNs` (delta 1: one write), or one write given back (delta -1). */
+export function addWrite(buckets: Buckets, nowNs: bigint, delta: 1 | -1, amount = 1): Buckets {
   const out = live(buckets, nowNs).map(([h, c]) => [h, c] as [number, number]);
   const hour = hourOf(nowNs);
   if (delta === 1) {
     const last = out[out.length - 1];
-    if (last && last[0] === hour) last[1]++;
-    else out.push([hour, 1]);
+    if (last && last[0] === hour) last[1] += amount;
+    else out.push([hour, amount]);
     return out;
   }
   // give back the most recent reservation

@@ -7,6 +7,7 @@
 //   member/<principal>     {power, sinceNs}          memberstats {count, totalPower}
 //   delegate/<principal>   Delegate                  budget/<principal> {buckets} (delegate-budget.ts)
 //   author/<collection>/<rkey>  principal of the delegate that last wrote the record
+//   uploads/<principal>    {buckets}: blob bytes uploaded in the rolling 24 hours
 //   p/<id>                 Proposal                  s/<status>/<id>, od/…, ob/… (proposal-index.ts)
 //   elect/<id>/<principal> power (snapshot at creation)
 //   vote/<id>/<principal>  VoteRecord
@@ -47,6 +48,8 @@ export const MAX_PAGE = 100;
 /** Bounds the work one member can cause (each proposal snapshots the electorate). */
 export const MAX_OPEN_PER_PROPOSER = 20;
 export const MAX_OPEN_PROPOSALS = 500;
+/** Blob bytes one principal (member or delegate) may upload in any 24 hours. */
+export const MAX_UPLOAD_BYTES_PER_DAY = 50_000_000;
 /** Every proposal snapshots the electorate: this bounds that work (and a rules check's scan). */
 export const MAX_MEMBERS = 500;
 
@@ -495,8 +498,28 @@ export class Governance {
   }
 
   private budget(principal: string): Buckets {
-    const v = getValue(this.kv, `budget/${principal}`) as Record<string, unknown> | undefined;
+    return this.buckets(`budget/${principal}`);
+  }
+
+  private buckets(key: string): Buckets {
+    const v = getValue(this.kv, key) as Record<string, unknown> | undefined;
     return Array.isArray(v?.buckets) ? (v.buckets as [number, number][]).map(([h, c]) => [Number(h), Number(c)]) : [];
+  }
+
+  /** Refuses an upload that would take `caller` over MAX_UPLOAD_BYTES_PER_DAY in any 24 hours (writes nothing). */
+  checkUploadBytes(caller: string, bytes: number, nowNs: bigint): void {
+    const spent = used(this.uploadBuckets(caller), nowNs);
+    if (spent + bytes > MAX_UPLOAD_BYTES_PER_DAY)
+      fail(`${caller} has uploaded ${spent} bytes in the last 24 hours; ${bytes} more would pass the ${MAX_UPLOAD_BYTES_PER_DAY} allowed`);
+  }
+
+  /** Counts an upload of `bytes` against the caller's rolling 24-hour allowance. */
+  addUploadBytes(caller: string, bytes: number, nowNs: bigint): void {
+    putValue(this.kv, `uploads/${caller}`, { buckets: addWrite(this.uploadBuckets(caller), nowNs, 1, bytes) });
+  }
+
+  private uploadBuckets(caller: string): Buckets {
+    return this.buckets(`uploads/${caller}`);
   }
 
   /** The delegate that wrote the record at collection/rkey (while it was the last to write it), or null. */
