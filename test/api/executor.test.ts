@@ -208,3 +208,21 @@ test('blob uploads count against a rolling 24-hour allowance per principal; over
   api.blobStart(pds, gov, { caller: members[1], nowNs: clock.ns }, { mime_type: 'image/png', size });
   api.blobStart(pds, gov, { caller: members[0], nowNs: clock.ns + 25n * HOUR }, { mime_type: 'image/png', size });
 });
+
+test('one delegate cannot fill a commit alone: at most 25 of its writes wait for a commit at a time', async () => {
+  const { pds, gov, delegate, clock, signing } = await setup({ collections: ['app.bsky.feed.post'], actions: ['create'], writesPerDay: 1000, expiresAtNs: null });
+  const json = JSON.stringify({ $type: 'app.bsky.feed.post', text: 'many', createdAt: '2026-01-01T00:00:00.000Z' });
+  const batch = (n: number) => ({ writes: Array.from({ length: n }, () => ({ create: { collection: 'app.bsky.feed.post', rkey: [] as [], record_json: json } })) });
+  const ctx = { caller: delegate, nowNs: clock.ns };
+  await assert.rejects(writes.applyWrites(pds, gov, ctx, batch(26)), /at most 25 records per request/);
+  signing.gated = true;
+  const first = writes.applyWrites(pds, gov, ctx, batch(20));
+  for (let i = 0; i < 20 && signing.pending() === 0; i++) await new Promise((r) => setImmediate(r));
+  const used = gov.delegateWritesToday(delegate, clock.ns);
+  await assert.rejects(writes.applyWrites(pds, gov, ctx, batch(10)), /at most 25 writes waiting for a commit; 20 are waiting/);
+  assert.equal(gov.delegateWritesToday(delegate, clock.ns), used, 'the refused request gave its budget back');
+  signing.gated = false;
+  signing.releaseAll();
+  assert.equal((await first).results.length, 20);
+  assert.equal((await writes.applyWrites(pds, gov, ctx, batch(10))).results.length, 10, 'once committed, the delegate may send again');
+});

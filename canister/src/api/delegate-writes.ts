@@ -9,7 +9,7 @@ import type { Governance } from '../governance/governance.ts';
 import { refuseAnonymous } from '../governance/permissions.ts';
 import type { WriteAction } from '../governance/types.ts';
 import { Pds, type WriteInput } from '../pds/pds.ts';
-import { checkBatchSize, WriteRejected, type CommitOutcome } from '../pds/writer.ts';
+import { checkBatchSize, WRITE_STALL_NS, WriteRejected, type CommitOutcome } from '../pds/writer.ts';
 import { jsonNodes, jsonShapeProblem, type JsonShapeLimits } from '../atproto/json-shape.ts';
 import { fromOpt, some } from './candid.ts';
 import type { CallContext } from './governance-methods.ts';
@@ -37,8 +37,32 @@ function parseCid(text: string | undefined): CID | undefined {
  * the ingress policy this keeps a delegate's largest message under 2 B instructions (attack bench).
  */
 export const DELEGATE_RECORD_LIMITS: JsonShapeLimits = { maxBytes: 48 * 1024, maxDepth: 32, maxNodes: 4_000 };
-/** Writes in one delegate request (each also costs its share of the commit). */
+/**
+ * Writes in one delegate request, and in all of a delegate's requests waiting for a commit together:
+ * the group-commit writer joins queued requests into one commit (up to 200 operations, several
+ * billion instructions in one message), so one delegate alone can never make a commit that large.
+ */
 export const MAX_DELEGATE_BATCH = 25;
+
+/**
+ * Operations each delegate has waiting for a commit (heap only: nothing is waiting after an upgrade).
+ * An entry older than the writer's stall timeout is stale (its message trapped) and ignored.
+ */
+const pending = new Map<string, { ops: number; sinceNs: bigint }>();
+
+function holdPending(caller: string, ops: number, nowNs: bigint): () => void {
+  const cur = pending.get(caller);
+  const live = cur && nowNs - cur.sinceNs < WRITE_STALL_NS ? cur : { ops: 0, sinceNs: nowNs };
+  if (live.ops + ops > MAX_DELEGATE_BATCH)
+    throw new WriteRejected(`a delegate has at most ${MAX_DELEGATE_BATCH} writes waiting for a commit; ${live.ops} are waiting`);
+  pending.set(caller, { ops: live.ops + ops, sinceNs: live.sinceNs });
+  return () => {
+    const now = pending.get(caller);
+    if (!now) return;
+    if (now.ops <= ops) pending.delete(caller);
+    else pending.set(caller, { ops: now.ops - ops, sinceNs: now.sinceNs });
+  };
+}
 
 function checkShapes(writes: BatchWriteC[]): void {
   if (writes.length > MAX_DELEGATE_BATCH) throw new WriteRejected(`a delegate writes at most ${MAX_DELEGATE_BATCH} records per request`);
@@ -88,7 +112,12 @@ export async function delegateWrites(pds: Pds, gov: Governance, ctx: CallContext
     const recheck = () => {
       for (const s of scopes) gov.checkDelegateWrite(ctx.caller, { action: s.action, collection: s.collection }, pds.env.nowNs());
     };
-    out = await pds.write(writes.map(writeInput), recheck);
+    const release = holdPending(ctx.caller, writes.length, ctx.nowNs);
+    try {
+      out = await pds.write(writes.map(writeInput), recheck);
+    } finally {
+      release();
+    }
   } catch (err) {
     for (; reserved > 0; reserved--) gov.releaseDelegateWrite(ctx.caller, ctx.nowNs);
     throw err;
