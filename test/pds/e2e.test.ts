@@ -2,6 +2,7 @@
 // (Candid) and through the HTTP gateway by independent atproto clients (@atproto/api,
 // @atproto/repo). One replica and one deployment for the whole file.
 import { test, before, after } from 'node:test';
+import { MAX_DELEGATE_BATCH } from '../../canister/src/api/delegate-writes.ts';
 import assert from 'node:assert/strict';
 import { AtpAgent } from '@atproto/api';
 import { verifyRepoCar } from '@atproto/repo';
@@ -380,7 +381,7 @@ test('getRepo of a 5,000-record repo streams in several chunks and passes verify
   const have = (await fx.anonActor.get_status()).head_seq;
   let created = 0;
   while (created < 5000) {
-    const n = Math.min(200, 5000 - created);
+    const n = Math.min(MAX_DELEGATE_BATCH, 5000 - created);
     const writes = Array.from({ length: n }, (_, i) => ({ create: { collection: POST, rkey: [] as [], record_json: postJson(`bulk post ${created + i} with some text to make it realistic`) } }));
     await fx.delegateActor.apply_writes({ writes });
     created += n;
