@@ -146,7 +146,7 @@ test('writes are refused for the anonymous principal, non-delegates and out-of-s
   await assert.rejects((await fx.canopy.actor(stranger)).create_record({ collection: POST, rkey: [], record_json: postJson('x') }), /not a delegate/);
   await assert.rejects(fx.delegateActor.create_record({ collection: 'app.bsky.graph.follow', rkey: [], record_json: JSON.stringify({ $type: 'app.bsky.graph.follow', subject: fx.did, createdAt: new Date().toISOString() }) }), /may not write/);
   await assert.rejects(fx.delegateActor.create_record({ collection: POST, rkey: [], record_json: '{not json' }), /not valid JSON/);
-  await assert.rejects((await fx.canopy.actor(stranger)).blob_upload_start({ mime_type: 'image/png', size: 10n }), /neither a member nor a delegate/);
+  await assert.rejects((await fx.canopy.actor(stranger)).blob_upload_start({ mime_type: 'image/png', size: 10n }), /is not a member or a delegate; blob_upload_start is refused/);
   const afterStatus = await fx.anonActor.get_status();
   assert.equal(afterStatus.head_seq, before.head_seq);
   assert.deepEqual(afterStatus.rev, before.rev);
