@@ -22,7 +22,7 @@ import { decide, ensureRules, rulesMembershipProblem, type Membership } from './
 import { ensureProposalSize } from './proposal-limits.ts';
 import { addWrite, used, type Buckets } from './delegate-budget.ts';
 import { big, decodeBytes, getValue, idKey, putValue, scan } from './store.ts';
-import { decodeMeta, dueOpen, earliestDeadline, metaOf, openBy, openCount, reindex, type ProposalMeta } from './proposal-index.ts';
+import { decodeMeta, dueOpen, earliestDeadline, markLeased, metaOf, openBy, openCount, reindex, type ProposalMeta } from './proposal-index.ts';
 import { decodeCbor, encodeCbor } from '../atproto/cbor.ts';
 import {
   GovernanceError, PROPOSAL_STATUSES, VOTE_CHOICES, WRITE_ACTIONS,
@@ -353,11 +353,20 @@ export class Governance {
     return due;
   }
 
-  /** When the canister should next call tick/claimExecution (null: nothing scheduled). Reads two index keys. */
+  /**
+   * When the canister should next call tick/claimExecution (null: nothing scheduled): now if an
+   * adopted proposal can be claimed, else the earliest end of an execution lease or deadline. Reads
+   * index entries only.
+   */
   nextWakeNs(nowNs: bigint): bigint | null {
-    if (this.kv.range({ prefix: 's/adopted/', limit: 1 }).length > 0) return nowNs;
     if (!this.config().indexed) return nowNs;
-    return earliestDeadline(this.kv);
+    let next = earliestDeadline(this.kv);
+    for (const m of this.proposalMetas('adopted')) {
+      const at = m.leaseEndNs !== undefined && m.leaseEndNs > nowNs ? m.leaseEndNs : nowNs;
+      if (next === null || at < next) next = at;
+      if (next <= nowNs) break;
+    }
+    return next;
   }
 
   private close(p: Proposal, decision: 'adopted' | 'rejected' | 'expired', nowNs: bigint): void {
@@ -447,6 +456,7 @@ export class Governance {
       }
       p.claim = { atNs: nowNs, attempts: (p.claim?.attempts ?? 0) + 1 };
       this.saveProposal(p, 'adopted');
+      markLeased(this.kv, p, nowNs + leaseNs);
       return { id: p.id, effects: p.effects ?? [], attempt: p.claim.attempts };
     }
     return null;

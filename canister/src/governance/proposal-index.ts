@@ -10,7 +10,8 @@ import type { KvStore } from '../storage/kv.ts';
 import { big, decodeBytes, idKey, putValue } from './store.ts';
 import type { Proposal, ProposalStatus } from './types.ts';
 
-export type ProposalMeta = { id: bigint; proposer: string; deadlineNs: bigint; blobs: string[] };
+/** leaseEndNs: while an adopted proposal's execution is leased, when the lease ends. */
+export type ProposalMeta = { id: bigint; proposer: string; deadlineNs: bigint; blobs: string[]; leaseEndNs?: bigint };
 
 /** Blobs a pending proposal will reference (kept by blob GC while it is open or adopted). */
 export function proposalBlobs(p: Proposal): string[] {
@@ -26,7 +27,9 @@ export const metaOf = (p: Proposal): ProposalMeta => ({ id: p.id, proposer: p.pr
 export function decodeMeta(bytes: Uint8Array): ProposalMeta | null {
   if (bytes.length === 0) return null; // written before the index carried metadata
   const v = decodeBytes(bytes) as Record<string, unknown>;
-  return { id: big(v.id), proposer: String(v.proposer), deadlineNs: big(v.deadlineNs), blobs: (v.blobs as string[]) ?? [] };
+  const meta: ProposalMeta = { id: big(v.id), proposer: String(v.proposer), deadlineNs: big(v.deadlineNs), blobs: (v.blobs as string[]) ?? [] };
+  if (v.leaseEndNs !== undefined) meta.leaseEndNs = big(v.leaseEndNs);
+  return meta;
 }
 
 const deadlineKey = (m: ProposalMeta) => `od/${idKey(m.deadlineNs)}/${idKey(m.id)}`;
@@ -46,6 +49,11 @@ export function reindex(kv: KvStore, p: Proposal, previous: ProposalStatus | nul
     kv.delete(deadlineKey(meta));
     kv.delete(proposerKey(meta));
   }
+}
+
+/** Records on an adopted proposal's index entry when its execution lease ends. */
+export function markLeased(kv: KvStore, p: Proposal, leaseEndNs: bigint): void {
+  putValue(kv, statusKey('adopted', p.id), { ...metaOf(p), leaseEndNs });
 }
 
 /** Open proposals due at `nowNs`, earliest deadline first, at most `limit`. */
