@@ -7,6 +7,7 @@
 // the filter skipped (as an inter-canister call, or a node that ignores inspect_message), which is
 // the cost the canister itself pays. Then the governance stress: one member opens the maximum number
 // of the largest proposals, a post is adopted, and the timer runs, votes and every query are measured.
+// The repo is grown first (commit costs grow with it): CANOPY_ATTACK_RECORDS records (default 2,000).
 import { IDL } from '@dfinity/candid';
 import { Ed25519KeyIdentity } from '@dfinity/identity';
 import { Principal } from '@dfinity/principal';
@@ -137,6 +138,14 @@ export default async function bench(): Promise<void> {
     await updateCall('create_record', [{ collection: THING, rkey: [], record_json: big['small objects']! }], who.delegate!, '2 MB (over the cap)', true);
     await updateCall('propose', [{ action: { put_record: { collection: THING, rkey: [], record_json: big['small objects']! } }, summary: [] }], who.member!, '2 MB (over the cap)', true);
 
+    // ---------- a repo of realistic size: commits (MST paths) cost more as it grows ----------
+    const target = Number(process.env.CANOPY_ATTACK_RECORDS ?? 2_000);
+    const filler = await canopy.actor(ids.d);
+    for (let n = 0; n < target; n += MAX_DELEGATE_BATCH) {
+      const k = Math.min(MAX_DELEGATE_BATCH, target - n);
+      await filler.apply_writes({ writes: Array.from({ length: k }, (_, i) => ({ create: { collection: POST, rkey: [], record_json: JSON.stringify({ $type: POST, text: `filler ${n + i}`, createdAt: new Date().toISOString() }) } })) });
+    }
+
     // ---------- the delegate at its caps ----------
     let rk = 0;
     for (const [shape] of Object.entries(big)) {
@@ -235,7 +244,7 @@ export default async function bench(): Promise<void> {
     await query('get_events', [{ after: 0n, limit: 1000, max_bytes: 1_800_000 }], '≤1.8 MB');
 
     // ---------- report ----------
-    console.log('worst single message per update method and caller class (replica metering; cycles at 13-node prices)');
+    console.log(`worst single message per update method and caller class (replica metering; cycles at 13-node prices; repo of ${target} records)`);
     console.log(`  ${'method'.padEnd(22)} ${'caller'.padEnd(11)} ${'path'.padEnd(8)} ${'worst msg'.padStart(10)} ${'msgs'.padStart(4)} ${'cycles'.padStart(14)}  input / outcome`);
     const key = (r: Row) => `${r.method}|${r.who}|${r.ingress ? 'ingress' : 'direct'}|${r.outcome.startsWith('ok') ? 'ok' : 'refused'}`;
     const worst = new Map<string, Row>();
