@@ -1,28 +1,34 @@
 // Instructions (from the local replica's metering) for the canister's hot paths:
 // a single-post commit at repo sizes 100 and 10,000, a getRepo chunk, a get_events page,
-// listRecords, and one create_record of a record at the 1,000,000-byte limit.
+// listRecords, the largest delegate request (25 writes) and one create_record of a record at the delegate's
+// request cap (48 KiB: delegates may not send more, so that one message stays under 2 B instructions).
 // `npm run bench -- canister` (CANOPY_BENCH_RECORDS=2000 for a quicker, smaller repo; default 10,000)
 //
 // Reference figures at 10,000 records (before → after the interpreter-tuned SHA-256, native-backed
 // UTF-8, the specialised MST node decoder and the fast CID helpers):
-//   create_record, 1,000,000-byte record   traps at 40 B (900 kB: limit) → ~15.0 B (~16 k instr/byte)
+//   create_record, 1,000,000-byte record   traps at 40 B (900 kB: limit) → ~15.0 B (~16 k instr/byte); now refused
+//                                          before decoding (delegate requests ≤ 48 KiB: `npm run bench -- attack`)
 //   create_record, 100 kB record           6.06 B → ~1.6 B
 //   getRepo chunk max (5 chunks)           3,875 M → ~860 M (avg 3,207 M → ~735 M)
 //   listRecords (100)                      579 M → ~272 M
-//   200-op commit                          7.7 B → ~6.0 B;  single post ~164 M → ~130–160 M
+//   200-op commit                          7.7 B → ~6.0 B (delegates now send ≤ 25); single post ~164 M → ~130–160 M
 import { Ed25519KeyIdentity } from '@dfinity/identity';
-import * as dagCbor from '@ipld/dag-cbor';
+import { IDL } from '@dfinity/candid';
+import { MAX_DELEGATE_BATCH } from '../canister/src/api/delegate-writes.ts';
+import { MAX_RECORD_ARG_BYTES } from '../canister/src/api/ingress-policy.ts';
+import { methods } from '../canister/src/api/interface.ts';
 import { startReplica } from '../replica/src/index.ts';
 import { buildCanister, deployCanopy, testInitArgs } from '../test/support/canopy.ts';
 
 const POST = 'app.bsky.feed.post';
 const LARGE = 'com.example.canopy.large';
 
-/** JSON of a record whose DAG-CBOR encoding is exactly `size` bytes (ASCII text; size >= 100,000). */
-function largeRecordJson(size: number): string {
-  const base = { $type: LARGE, text: '' };
-  const overhead = dagCbor.encode(base).length; // includes a 1-byte header for the empty string
-  return JSON.stringify({ ...base, text: 'x'.repeat(size - overhead - 4) }); // strings >= 65,536 chars: 5-byte header
+/** JSON of a record of one long ASCII string whose create_record argument just fits the delegate cap. */
+function largeRecordJson(): string {
+  const json = (n: number) => JSON.stringify({ $type: LARGE, text: 'x'.repeat(n) });
+  let n = MAX_RECORD_ARG_BYTES;
+  while (IDL.encode(methods.create_record.args, [{ collection: LARGE, rkey: [], record_json: json(n) }]).byteLength > MAX_RECORD_ARG_BYTES) n -= 16;
+  return json(n);
 }
 const postJson = (text: string) => JSON.stringify({ $type: POST, text, createdAt: new Date().toISOString() });
 
@@ -54,7 +60,7 @@ export default async function bench(): Promise<void> {
     let records = 0;
     const growTo = async (n: number) => {
       while (records < n) {
-        const k = Math.min(200, n - records);
+        const k = Math.min(MAX_DELEGATE_BATCH, n - records);
         await a.apply_writes({ writes: Array.from({ length: k }, (_, i) => ({ create: { collection: POST, rkey: [], record_json: postJson(`filler ${records + i}`) } })) });
         records += k;
       }
@@ -83,9 +89,9 @@ export default async function bench(): Promise<void> {
     for (let i = 0; i < 3; i++) at10k.push(await singlePost());
     rows.push([`single-post commit, ${big} records`, at10k.map(fmt).join(' / ')]);
 
-    const batch = await measure(() => a.apply_writes({ writes: Array.from({ length: 200 }, (_, i) => ({ create: { collection: POST, rkey: [], record_json: postJson(`batch ${i}`) } })) }));
-    records += 200;
-    rows.push([`200-op commit (apply_writes), ${big} records`, fmt(batch.filter((l) => l.kind === 'update' || l.kind === 'reply-callback').reduce((s, l) => s + l.instructions, 0n))]);
+    const batch = await measure(() => a.apply_writes({ writes: Array.from({ length: MAX_DELEGATE_BATCH }, (_, i) => ({ create: { collection: POST, rkey: [], record_json: postJson(`batch ${i}`) } })) }));
+    records += MAX_DELEGATE_BATCH;
+    rows.push([`${MAX_DELEGATE_BATCH}-op commit (apply_writes), ${big} records`, fmt(batch.filter((l) => l.kind === 'update' || l.kind === 'reply-callback').reduce((s, l) => s + l.instructions, 0n))]);
 
     const repo = await measure(async () => {
       const res = await fetch(canopy.url(`/xrpc/com.atproto.sync.getRepo?did=${encodeURIComponent(did)}`));
@@ -104,8 +110,8 @@ export default async function bench(): Promise<void> {
     const rec = await measure(() => fetch(canopy.url(`/xrpc/com.atproto.repo.listRecords?repo=${encodeURIComponent(did)}&collection=${POST}&limit=100`)).then((r) => r.arrayBuffer()));
     rows.push([`listRecords (100) at ${big} records`, fmt(rec.find((l) => l.method === 'http_request')!.instructions)]);
 
-    const large = await measure(() => a.create_record({ collection: LARGE, rkey: [], record_json: largeRecordJson(1_000_000) }));
-    rows.push(['create_record of a 1,000,000-byte record', fmt(large.filter((l) => l.kind === 'update' || l.kind === 'reply-callback').reduce((s, l) => s + l.instructions, 0n))]);
+    const large = await measure(() => a.create_record({ collection: LARGE, rkey: [], record_json: largeRecordJson() }));
+    rows.push([`create_record of a record at the delegate cap (${MAX_RECORD_ARG_BYTES} B argument)`, fmt(large.filter((l) => l.kind === 'update' || l.kind === 'reply-callback').reduce((s, l) => s + l.instructions, 0n))]);
     records++;
 
     const upgrade = await measure(async () => replica.installCode(canopy.canisterId, await buildCanister(), new Uint8Array(), 'upgrade'));

@@ -1,7 +1,9 @@
 // The Azle (stable mode) entry: wires IC adapters (stable memory, threshold ECDSA, clock,
 // caller, timers, HTTPS outcalls) into the pure modules. No protocol logic lives here.
 import './ic/buffer-shim.ts';
-import { init, msgCaller, postUpgrade, query, setTimer, time, update, canisterSelf } from 'azle';
+import {
+  canisterCycleBalance, canisterSelf, init, inspectMessage, msgArgData, msgCaller, msgMethodName, postUpgrade, query, setTimer, setTimerInterval, time, update,
+} from 'azle';
 import { Upgrades } from './api/upgrade-methods.ts';
 import { icUpgradePorts } from './ic/upgrade-ports.ts';
 import { CID } from './atproto/cbor.ts';
@@ -15,8 +17,10 @@ import { DERIVATION, IcEcdsaSigner } from './ic/ecdsa-signer.ts';
 import { yieldTurn } from './ic/yield-turn.ts';
 import { httpPostJson } from './ic/https-outcall.ts';
 import { decodeArgs, replyWith } from './ic/reply.ts';
+import { refusal, type CanisterRoles, type GuardedMethod } from './api/ingress-policy.ts';
 import { PackedBlockStore } from './storage/block-store.ts';
 import { executeAdopted, pinnedBlobs } from './api/executor.ts';
+import { cyclesC, sampleCycles } from './api/cycles.ts';
 import { Pds } from './pds/pds.ts';
 import { pdsReadModel } from './pds/read-model.ts';
 import { scopedKv } from './storage/kv.ts';
@@ -27,6 +31,7 @@ const kv = new StableKv(0);
 const storage = { kv, blocks: new PackedBlockStore(stableBlockMap(1)), events: new StableBytesKv(2), blobData: new StableBytesKv(3) };
 const keyName = () => pds.config.get().ecdsaKeyName;
 const keyCache = scopedKv(kv, 'keys');
+const cyclesKv = scopedKv(kv, 'cycles');
 const pds: Pds = new Pds(storage, {
   signing: new IcEcdsaSigner(keyCache, 'signing', keyName, [...DERIVATION.repoSigning]),
   rotation: new IcEcdsaSigner(keyCache, 'rotation', keyName, [...DERIVATION.plcRotation]),
@@ -53,19 +58,35 @@ const handlers = governanceHandlers(gov);
 const ctx = (): CallContext => ({ caller: msgCaller().toText(), nowNs: time() });
 
 // ---------- timers (heap handles; re-armed after upgrade) ----------
+// Recurring work runs on interval timers: the IC's timer library re-arms an interval in the global
+// timer message, before the callback runs in a message of its own, so a run that traps (and is
+// rolled back) never stops the next one. Governance also sets one-off timers for exact deadlines;
+// their guard is a heap value that a trap can roll back, so a guard past its time is ignored and
+// the sweep re-arms it within a minute.
 
+const GOVERNANCE_SWEEP_SECONDS = 60;
+const SWEEP_NS = BigInt(GOVERNANCE_SWEEP_SECONDS) * 1_000_000_000n;
 let governanceWakeNs: bigint | null = null;
 function scheduleGovernance(atNs: bigint): void {
-  if (governanceWakeNs !== null && governanceWakeNs <= atNs) return;
-  governanceWakeNs = atNs;
   const now = time();
+  const pending = governanceWakeNs !== null && governanceWakeNs + SWEEP_NS > now;
+  if (pending && governanceWakeNs! <= atNs) return;
+  governanceWakeNs = atNs;
   const delay = atNs > now ? Number((atNs - now) / 1_000_000_000n) + 1 : 0;
-  setTimer(delay, async () => {
-    governanceWakeNs = null;
-    await executeAdopted(pds, gov, () => time(), 10, (id, effect) => upgrades.execute(id, effect));
-    const next = gov.nextWakeNs(time());
-    if (next !== null) scheduleGovernance(next);
-  });
+  setTimer(delay, governanceRun);
+}
+
+async function governanceRun(): Promise<void> {
+  governanceWakeNs = null;
+  await executeAdopted(pds, gov, () => time(), { commit: yieldTurn, runUpgrade: (id, effect) => upgrades.execute(id, effect) });
+  const next = gov.nextWakeNs(time());
+  if (next !== null) scheduleGovernance(next);
+}
+
+/** Reads two index keys: re-arms the governance timer if its guard was lost. */
+function governanceSweep(): void {
+  const next = gov.nextWakeNs(time());
+  if (next !== null) scheduleGovernance(next);
 }
 
 async function bootstrapTask(): Promise<void> {
@@ -80,20 +101,19 @@ async function bootstrapTask(): Promise<void> {
 }
 
 const HOUSEKEEPING_SECONDS = 600;
-function scheduleHousekeeping(): void {
-  setTimer(HOUSEKEEPING_SECONDS, async () => {
-    const pinned = pinnedBlobs(gov);
-    pds.housekeeping((cid) => pinned.has(cid));
-    scheduleHousekeeping();
-    await upgrades.collect(time());
-  });
+async function housekeeping(): Promise<void> {
+  const warning = sampleCycles(cyclesKv, time(), canisterCycleBalance());
+  if (warning) gov.recordWarning(time(), warning);
+  const pinned = pinnedBlobs(gov);
+  pds.housekeeping((cid) => pinned.has(cid));
+  await upgrades.collect(time());
 }
 
 function armTimers(): void {
   setTimer(0, bootstrapTask);
-  scheduleHousekeeping();
-  const next = gov.nextWakeNs(time());
-  if (next !== null) scheduleGovernance(next);
+  setTimerInterval(HOUSEKEEPING_SECONDS, housekeeping);
+  setTimerInterval(GOVERNANCE_SWEEP_SECONDS, governanceSweep);
+  governanceSweep();
 }
 
 const httpResponseC = (res: ReturnType<typeof handleHttp>): HttpResponseC => ({
@@ -108,7 +128,17 @@ const httpResponseC = (res: ReturnType<typeof handleHttp>): HttpResponseC => ({
 
 // Every decorator takes its Candid types from the method table (api/interface.ts). Update methods
 // reply manually (ic/reply.ts) so a refusal is a reject with its reason, not a trap.
-const arg = <K extends MethodName>(name: K): Args<K>[0] => decodeArgs<Args<K>>(M[name].args)[0];
+// The caller's role and the argument's size are checked (ingress-policy.ts) before the argument
+// is copied or decoded, so a refused message costs a few key-value reads whatever its payload.
+const canisterRoles: CanisterRoles = { steward: () => upgrades.steward(), isController: icUpgradePorts.isController };
+const guard = (name: string): void => {
+  const problem = refusal(gov, name, msgCaller().toText(), () => msgArgData().length, time(), canisterRoles);
+  if (problem) throw new Error(problem);
+};
+const arg = <K extends MethodName & GuardedMethod>(name: K): Args<K>[0] => {
+  guard(name);
+  return decodeArgs<Args<K>>(M[name].args)[0];
+};
 
 export default class {
   @init([...initArgs])
@@ -123,6 +153,15 @@ export default class {
   postUpgrade(): void {
     kv.warm();
     armTimers();
+  }
+
+  // The IC's ingress filter: refuses before the message is executed (and paid for). Manual: the
+  // argument is not decoded here either. A refusal traps with its reason, which the IC passes on to
+  // the caller (a plain `false` would only say "rejected the message").
+  @inspectMessage({ manual: true })
+  inspectMessage(): boolean {
+    guard(msgMethodName());
+    return true;
   }
 
   // ---------- status, events, HTTP ----------
@@ -197,7 +236,7 @@ export default class {
   @update(M.submit_plc_operation.args, M.submit_plc_operation.ret, { manual: true })
   submit_plc_operation() {
     return replyWith(M.submit_plc_operation.ret, () => {
-      api.requireMember(gov, ctx().caller);
+      arg('submit_plc_operation');
       return api.submitPlc(pds, httpPostJson);
     });
   }
@@ -254,6 +293,11 @@ export default class {
     return handlers.get_audit_log(ctx(), a);
   }
 
+  @query(M.get_cycles.args, M.get_cycles.ret)
+  get_cycles(): Result<'get_cycles'> {
+    return cyclesC(cyclesKv, time(), canisterCycleBalance());
+  }
+
   @query(M.list_upgrade_approvals.args, M.list_upgrade_approvals.ret)
   list_upgrade_approvals(): Result<'list_upgrade_approvals'> {
     return handlers.list_upgrade_approvals(ctx());
@@ -273,7 +317,7 @@ export default class {
 
   @update(M.health_check.args, M.health_check.ret, { manual: true })
   health_check() {
-    return replyWith(M.health_check.ret, () => upgrades.healthCheck(ctx()));
+    return replyWith(M.health_check.ret, () => (guard('health_check'), upgrades.healthCheck(ctx())));
   }
 
   @update(M.steward_report.args, M.steward_report.ret, { manual: true })

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { Ed25519KeyIdentity } from '@dfinity/identity';
 import { decodeCbor } from '../../canister/src/atproto/cbor.ts';
 import { decodeFrame } from '../../canister/src/repo/events.ts';
-import { Governance } from '../../canister/src/governance/governance.ts';
+import { Governance, MAX_UPLOAD_BYTES_PER_DAY } from '../../canister/src/governance/governance.ts';
 import { scopedKv } from '../../canister/src/storage/kv.ts';
 import { executeAdopted, pinnedBlobs } from '../../canister/src/api/executor.ts';
 import { applyProfilePatch } from '../../canister/src/bsky/profile.ts';
@@ -117,8 +117,8 @@ test('delegate writes: in scope they commit and are audited; out of scope, over 
   assert.deepEqual({ rev: pds.repo.head()!.rev, seq: pds.events.head(), used: gov.delegateWritesToday(delegate, clock.ns) }, before);
   await writes.createRecord(pds, gov, ctx, { collection: 'app.bsky.feed.post', rkey: [], record_json: json });
   await assert.rejects(writes.createRecord(pds, gov, ctx, { collection: 'app.bsky.feed.post', rkey: [], record_json: json }), /budget/);
-  // apply_writes: all in scope or nothing.
-  clock.ns += 24n * HOUR;
+  // apply_writes: all in scope or nothing (the budget is a rolling 24 hours, counted by the hour).
+  clock.ns += 25n * HOUR;
   await assert.rejects(
     writes.applyWrites(pds, gov, { caller: delegate, nowNs: clock.ns }, { writes: [{ create: { collection: 'app.bsky.feed.post', rkey: [], record_json: json } }, { create: { collection: 'app.bsky.feed.like', rkey: [], record_json: json } }] }),
     /may not write/,
@@ -172,4 +172,57 @@ test('blobs of pending proposals are pinned: GC keeps them past the grace period
   clock.ns += HOUR;
   assert.equal(pds.housekeeping((c) => pinnedBlobs(gov).has(c)).blobs, 0, 'now referenced by the record');
   assert.equal(pinnedBlobs(gov).size, 0);
+});
+
+test('a delegate revoked while its writes wait (for the signature, or in the queue) writes nothing', async () => {
+  const { pds, gov, delegate, members, clock, signing } = await setup({ collections: ['app.bsky.feed.post'], actions: ['create'], writesPerDay: 10, expiresAtNs: null });
+  const json = JSON.stringify({ $type: 'app.bsky.feed.post', text: 'queued', createdAt: '2026-01-01T00:00:00.000Z' });
+  const before = { rev: pds.repo.head()!.rev, seq: pds.events.head() };
+  signing.gated = true;
+  const ctx = { caller: delegate, nowNs: clock.ns };
+  const inflight = writes.createRecord(pds, gov, ctx, { collection: 'app.bsky.feed.post', rkey: [], record_json: json });
+  const queued = writes.createRecord(pds, gov, ctx, { collection: 'app.bsky.feed.post', rkey: [], record_json: json });
+  for (let i = 0; i < 20 && signing.pending() === 0; i++) await new Promise((r) => setImmediate(r));
+  assert.equal(signing.pending(), 1, 'the first write waits for its signature');
+  const id = gov.propose(members[0], { action: { kind: 'revoke_delegate', principal: delegate } }, clock.ns);
+  gov.vote(members[0], id, 'yes', clock.ns);
+  gov.vote(members[1], id, 'yes', clock.ns);
+  assert.equal(gov.getDelegate(delegate), null);
+  signing.gated = false;
+  signing.releaseAll();
+  await assert.rejects(inflight, /not a delegate/);
+  await assert.rejects(queued, /not a delegate/);
+  assert.deepEqual({ rev: pds.repo.head()!.rev, seq: pds.events.head() }, before);
+});
+
+test('blob uploads count against a rolling 24-hour allowance per principal; over it, start is refused and nothing changes', async () => {
+  const { pds, gov, members, clock, storage } = await setup();
+  const ctx = { caller: members[0], nowNs: clock.ns };
+  const size = 5_000_000n;
+  for (let i = 0; i < Number(MAX_UPLOAD_BYTES_PER_DAY / 5_000_000); i++) api.blobStart(pds, gov, ctx, { mime_type: 'image/png', size });
+  const dumpKv = () => storage.kv.range({ prefix: '', limit: 1_000_000 }).map(([k, v]) => `${k}=${Buffer.from(v).toString('hex')}`);
+  const before = dumpKv();
+  assert.throws(() => api.blobStart(pds, gov, ctx, { mime_type: 'image/png', size: 1n }), /uploaded 50000000 bytes in the last 24 hours/);
+  assert.deepEqual(dumpKv(), before, 'a refused start changes nothing');
+  // another principal has its own allowance; the first has its allowance back 25 hours later
+  api.blobStart(pds, gov, { caller: members[1], nowNs: clock.ns }, { mime_type: 'image/png', size });
+  api.blobStart(pds, gov, { caller: members[0], nowNs: clock.ns + 25n * HOUR }, { mime_type: 'image/png', size });
+});
+
+test('one delegate cannot fill a commit alone: at most 25 of its writes wait for a commit at a time', async () => {
+  const { pds, gov, delegate, clock, signing } = await setup({ collections: ['app.bsky.feed.post'], actions: ['create'], writesPerDay: 1000, expiresAtNs: null });
+  const json = JSON.stringify({ $type: 'app.bsky.feed.post', text: 'many', createdAt: '2026-01-01T00:00:00.000Z' });
+  const batch = (n: number) => ({ writes: Array.from({ length: n }, () => ({ create: { collection: 'app.bsky.feed.post', rkey: [] as [], record_json: json } })) });
+  const ctx = { caller: delegate, nowNs: clock.ns };
+  await assert.rejects(writes.applyWrites(pds, gov, ctx, batch(26)), /at most 25 records per request/);
+  signing.gated = true;
+  const first = writes.applyWrites(pds, gov, ctx, batch(20));
+  for (let i = 0; i < 20 && signing.pending() === 0; i++) await new Promise((r) => setImmediate(r));
+  const used = gov.delegateWritesToday(delegate, clock.ns);
+  await assert.rejects(writes.applyWrites(pds, gov, ctx, batch(10)), /at most 25 writes waiting for a commit; 20 are waiting/);
+  assert.equal(gov.delegateWritesToday(delegate, clock.ns), used, 'the refused request gave its budget back');
+  signing.gated = false;
+  signing.releaseAll();
+  assert.equal((await first).results.length, 20);
+  assert.equal((await writes.applyWrites(pds, gov, ctx, batch(10))).results.length, 10, 'once committed, the delegate may send again');
 });

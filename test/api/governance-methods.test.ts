@@ -93,7 +93,7 @@ describe('governance Candid interface', () => {
       { put_record: { collection: 'app.bsky.feed.like', rkey: [], record_json: JSON.stringify({ subject: { uri: 'at://did:plc:aaaaaaaaaaaaaaaaaaaaaaaa/app.bsky.feed.post/3kabc', cid: avatar }, createdAt: '2026-01-01T00:00:00.000Z' }) } },
       { update_profile: { display_name: ['Canopy'], description: [], avatar: [avatar], banner: [''] } },
       { set_handle: { handle: 'canopy.example.com' } },
-      { add_member: { principal: DAVE, power: 3n } },
+      { add_member: { principal: DAVE, power: 1n } },
       { remove_member: { principal: BOB } },
       { set_member_power: { principal: BOB, power: 2n } },
       { set_rules: { voting_period_ns: 2n * DAY, quorum_bps: 1000, threshold_bps: 6000 } },

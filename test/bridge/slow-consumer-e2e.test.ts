@@ -1,7 +1,8 @@
 // Backpressure against the real canister on the local replica: two live subscribers, one reading everything and
-// one that stops reading right after the WebSocket handshake. Big commits (apply_writes, ~1.2 MB #commit frames) push more
-// bytes than the kernel socket buffers of a paused loopback peer absorb (~3.6 MB measured) plus the bridge's
-// budget, so the bridge must cut the slow one off with ConsumerTooSlow while the fast one gets every frame.
+// one that stops reading right after the WebSocket handshake. Commits of the largest record a delegate may send
+// (~46 KB #commit frames) push more bytes than the kernel socket buffers of a paused loopback peer absorb (~3.6 MB
+// measured) plus the bridge's budget, so the bridge must cut the slow one off with ConsumerTooSlow while the fast one
+// gets every frame.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Ed25519KeyIdentity } from '@dfinity/identity';
@@ -11,12 +12,12 @@ import { startBridge, type RunningBridge } from '../../bridge/src/index.ts';
 import { range, sleep, TestClient } from './helpers.ts';
 
 const COLLECTION = 'com.example.canopy.filler';
-const RECORDS_PER_COMMIT = 4;
-const RECORD_PAD = 300_000; // 4 × 300 KB ≈ 1.2 MB per #commit frame: under the 2,000,000-byte diff limit
+const RECORDS_PER_COMMIT = 1;
+const RECORD_PAD = 45_000; // one record near the delegate's 48 KiB request cap per #commit frame
 const BUDGET = 256 * 1024;
-// A paused loopback peer absorbed ~3 frames before the bridge saw unsent bytes; the drop is expected around
-// the 5th commit. The cap leaves room for kernels that buffer three times as much.
-const MAX_COMMITS_BEFORE_DROP = 14;
+// A paused loopback peer absorbed ~3.6 MB (~80 of these frames) before the bridge saw unsent bytes. The cap
+// leaves room for kernels that buffer three times as much.
+const MAX_COMMITS_BEFORE_DROP = 350;
 const COMMITS_AFTER_DROP = 2;
 
 let fx: CanopyFixture;
@@ -75,7 +76,7 @@ async function bigCommit(): Promise<number> {
   return Number(r.seq);
 }
 
-/** The canister's own frames after `after`, one per query (each is ~1.2 MB). */
+/** The canister's own frames after `after`, one per query (each ~46 KB). */
 async function canisterFrames(after: number): Promise<{ head: number; frames: Map<number, Uint8Array> }> {
   const anon = await fx.canopy.actor();
   const frames = new Map<number, Uint8Array>();

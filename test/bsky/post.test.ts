@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { RichText } from '@atproto/api';
+import { EXECUTION_LEASE_NS } from '../../canister/src/api/executor.ts';
 import { CID } from '../../canister/src/atproto/cbor.ts';
 import { isValidTid, tidTimestamp } from '../../canister/src/atproto/syntax/index.ts';
 import { detectFacets } from '../../canister/src/bsky/facets.ts';
@@ -134,7 +135,7 @@ describe('post records', () => {
     const adoptedAt = T0 + 3_600_000_000_123n;
     gov.vote(ALICE, id, 'yes', adoptedAt);
     gov.vote(BOB, id, 'yes', adoptedAt);
-    const job = gov.claimExecution(adoptedAt)!;
+    const job = gov.claimExecution(adoptedAt, EXECUTION_LEASE_NS)!;
     assert.equal(job.effects.length, 1);
     const effect = job.effects[0]!;
     assert.equal(effect.type, 'writes');

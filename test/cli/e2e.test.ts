@@ -90,9 +90,11 @@ after(async () => {
 describe('canopy CLI on the replica', () => {
   it('status --json follows the scripting contract', async () => {
     const s = await ok('status');
-    assert.deepEqual(Object.keys(s).sort(), ['canisterId', 'controllers', 'did', 'handle', 'moduleHash', 'pdsUrl', 'sovereign', 'steward']);
+    assert.deepEqual(Object.keys(s).sort(), ['canisterId', 'controllers', 'cycles', 'did', 'handle', 'moduleHash', 'pdsUrl', 'sovereign', 'steward']);
     assert.equal(s.sovereign, false, 'deployed by a person, no steward');
     assert.equal(s.steward, null);
+    assert.ok(BigInt(s.cycles.balance) > 0n, 'the cycle balance');
+    assert.deepEqual(Object.keys(s.cycles).sort(), ['balance', 'burnPerDay', 'daysLeft', 'freezingThresholdSeconds', 'warning']);
     assert.equal(s.canisterId, canopy.canisterId.toText());
     assert.equal(s.did, 'did:web:localhost');
     assert.equal(s.handle, 'community.test');
@@ -171,15 +173,15 @@ describe('canopy CLI on the replica', () => {
     for (const m of ['m1', 'm2', 'm3']) await ok('vote', String(remove), 'yes', '--identity', m);
     assert.equal((await ok('proposal', String(remove))).status, 'executed');
     assert.equal((await ok('members')).count, 3);
-    await refused(/not a member; only members can propose/, 'propose', 'post', '--text', 'gone', '--identity', 'newcomer');
+    await refused(/is not a member; propose is refused/, 'propose', 'post', '--text', 'gone', '--identity', 'newcomer');
   });
 
   it('adding a member directly is refused, and other refusals are one clear line', async () => {
-    await refused(/not a member; only members can propose/, 'propose', 'add-member', principals.outsider!, '--identity', 'outsider');
+    await refused(/is not a member; propose is refused/, 'propose', 'add-member', principals.outsider!, '--identity', 'outsider');
     const { id } = await ok('propose', 'post', '--text', 'vote twice?', '--identity', 'm1');
     await ok('vote', String(id), 'yes', '--identity', 'm1');
     await refused(/already voted yes .*counts once/, 'vote', String(id), 'yes', '--identity', 'm1');
-    await refused(/was not a member when proposal/, 'vote', String(id), 'yes', '--identity', 'outsider');
+    await refused(/is not a member; vote is refused/, 'vote', String(id), 'yes', '--identity', 'outsider');
     await refused(/301 graphemes; the limit is 300/, 'propose', 'post', '--text', 'é'.repeat(301), '--identity', 'm1');
     await refused(/there is no proposal 999/, 'proposal', '999');
     await refused(/no identity named "nobody"/, 'vote', String(id), 'yes', '--identity', 'nobody');

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { Governance } from '../../canister/src/governance/governance.ts';
 import type { DelegateScope } from '../../canister/src/governance/types.ts';
 import { MemoryKv } from '../../canister/src/storage/kv.ts';
-import { ALICE, ANON, BOB, DAVE, DAY, EVE, HOUR, RULES, T0, assertRefused, fakeEnv, setup } from './fixtures.ts';
+import { ALICE, ANON, BOB, DAVE, DAY, EVE, HOUR, MIN, RULES, T0, assertRefused, fakeEnv, setup } from './fixtures.ts';
 
 const POST = 'app.bsky.feed.post';
 const scope = (over: Partial<DelegateScope> = {}): DelegateScope => ({
@@ -43,16 +43,48 @@ describe('delegates', () => {
     assertRefused(kv, () => gov.authorizeDelegateWrite(ALICE, { action: 'create', collection: POST }, T0), /not a delegate/);
   });
 
-  it('enforces the daily budget and rolls over at the UTC day boundary', () => {
+  it('enforces the budget over a rolling 24 hours: no reset at midnight, a write frees up 24-25 hours later', () => {
     const { gov, kv } = withDelegate(scope({ writesPerDay: 2 }));
     const dayStart = (T0 / DAY + 1n) * DAY; // next UTC midnight
     gov.authorizeDelegateWrite(DAVE, { action: 'create', collection: POST }, dayStart - 2n * HOUR);
-    gov.authorizeDelegateWrite(DAVE, { action: 'delete', collection: POST }, dayStart - HOUR);
-    assertRefused(kv, () => gov.authorizeDelegateWrite(DAVE, { action: 'create', collection: POST }, dayStart - 1n), /used today's budget of 2 writes/);
-    assert.equal(gov.delegateWritesToday(DAVE, dayStart - 1n), 2);
-    assert.equal(gov.delegateWritesToday(DAVE, dayStart), 0);
-    gov.authorizeDelegateWrite(DAVE, { action: 'create', collection: POST }, dayStart);
-    assert.equal(gov.delegateWritesToday(DAVE, dayStart), 1);
+    gov.authorizeDelegateWrite(DAVE, { action: 'create', collection: POST }, dayStart - HOUR);
+    assertRefused(kv, () => gov.authorizeDelegateWrite(DAVE, { action: 'create', collection: POST }, dayStart - 1n), /used its budget of 2 writes in 24 hours/);
+    assertRefused(kv, () => gov.authorizeDelegateWrite(DAVE, { action: 'create', collection: POST }, dayStart + 1n), /budget/);
+    assert.equal(gov.delegateWritesToday(DAVE, dayStart + 1n), 2, 'midnight frees nothing');
+    assertRefused(kv, () => gov.authorizeDelegateWrite(DAVE, { action: 'create', collection: POST }, dayStart + 22n * HOUR), /budget/);
+    // a write counts until 25 hours after its hour began: the first one (dayStart - 2 h) until dayStart + 23 h
+    assert.equal(gov.delegateWritesToday(DAVE, dayStart + 23n * HOUR), 1);
+    gov.authorizeDelegateWrite(DAVE, { action: 'create', collection: POST }, dayStart + 23n * HOUR);
+    assert.equal(gov.delegateWritesToday(DAVE, dayStart + 23n * HOUR), 2);
+  });
+
+  it('no 24-hour span holds more than the budget, wherever it starts', () => {
+    const { gov } = withDelegate(scope({ writesPerDay: 3 }));
+    const times: bigint[] = [];
+    for (let t = T0; t < T0 + 4n * DAY; t += 7n * MIN) {
+      try {
+        gov.authorizeDelegateWrite(DAVE, { action: 'create', collection: POST }, t);
+        times.push(t);
+      } catch {
+        /* over budget */
+      }
+    }
+    assert.ok(times.length >= 9, `the budget is usable every day (${times.length} writes)`);
+    for (const start of times) assert.ok(times.filter((t) => t >= start && t < start + DAY).length <= 3, 'at most 3 in any 24 hours');
+  });
+
+  it('put and delete touch only records the delegate wrote itself, unless its scope says put_any/delete_any', () => {
+    const own = withDelegate(scope({ actions: ['create', 'put', 'delete'] }));
+    const exists = () => true;
+    gov_record(own.gov, DAVE, 'mine');
+    own.gov.authorizeDelegateWrite(DAVE, { action: 'put', collection: POST, rkey: 'mine' }, T0 + 1n, exists);
+    own.gov.authorizeDelegateWrite(DAVE, { action: 'delete', collection: POST, rkey: 'mine' }, T0 + 1n, exists);
+    assertRefused(own.kv, () => own.gov.authorizeDelegateWrite(DAVE, { action: 'put', collection: POST, rkey: 'voted' }, T0 + 1n, exists), /may only put records it wrote itself/);
+    assertRefused(own.kv, () => own.gov.authorizeDelegateWrite(DAVE, { action: 'delete', collection: POST, rkey: 'voted' }, T0 + 1n, exists), /may only delete records it wrote itself/);
+    own.gov.authorizeDelegateWrite(DAVE, { action: 'put', collection: POST, rkey: 'new' }, T0 + 1n, () => false);
+    const any = withDelegate(scope({ actions: ['create', 'put_any', 'delete_any'] }));
+    any.gov.authorizeDelegateWrite(DAVE, { action: 'put', collection: POST, rkey: 'voted' }, T0 + 1n, exists);
+    any.gov.authorizeDelegateWrite(DAVE, { action: 'delete', collection: POST, rkey: 'voted' }, T0 + 1n, exists);
   });
 
   it('a write that did not happen gives its reservation back', () => {
@@ -111,3 +143,7 @@ describe('delegates', () => {
     assert.equal(bad.isInitialized(), false);
   });
 });
+
+function gov_record(gov: Governance, delegate: string, rkey: string): void {
+  gov.recordDelegateWrite(delegate, { action: 'create', collection: POST, rkey }, { uri: `at://did:web:x/${POST}/${rkey}`, cid: 'bafyrei', rev: '3krev' }, T0);
+}

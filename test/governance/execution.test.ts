@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { EXECUTION_LEASE_NS } from '../../canister/src/api/executor.ts';
 import { CID } from '../../canister/src/atproto/cbor.ts';
 import { isValidTid } from '../../canister/src/atproto/syntax/index.ts';
 import type { Governance } from '../../canister/src/governance/governance.ts';
@@ -97,7 +98,7 @@ describe('effects of adopted proposals', () => {
 /** The canister's timer loop in miniature (canister/src/api/executor.ts does the same over the real repo). */
 async function runAll(gov: Governance, now: () => bigint, run: (effects: Effect[], id: bigint) => Promise<ExecutionResult>): Promise<bigint[]> {
   const done: bigint[] = [];
-  for (let job = gov.claimExecution(now()); job; job = gov.claimExecution(now())) {
+  for (let job = gov.claimExecution(now(), EXECUTION_LEASE_NS); job; job = gov.claimExecution(now(), EXECUTION_LEASE_NS)) {
     try {
       gov.recordExecution(job.id, { ok: await run(job.effects, job.id) }, now());
     } catch (e) {

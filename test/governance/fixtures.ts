@@ -2,7 +2,7 @@
 import { Principal } from '@dfinity/principal';
 import { cidForRaw } from '../../canister/src/atproto/cbor.ts';
 import { Governance } from '../../canister/src/governance/governance.ts';
-import type { GovernanceEnv, Rules } from '../../canister/src/governance/types.ts';
+import type { GovernanceEnv, GovernanceInit, Rules } from '../../canister/src/governance/types.ts';
 import { MemoryKv, type KvStore } from '../../canister/src/storage/kv.ts';
 
 export const SEC = 1_000_000_000n;
@@ -42,12 +42,12 @@ export function addBlob(env: FakeEnv, seed: string, mimeType = 'image/png', size
 
 export const RULES: Rules = { votingPeriodNs: DAY, quorumBps: 5000, thresholdBps: 5000 };
 
-export function setup(opts: { members?: [string, bigint][]; rules?: Rules } = {}) {
+export function setup(opts: { members?: [string, bigint][]; rules?: Rules; delegates?: GovernanceInit['delegates'] } = {}) {
   const kv = new MemoryKv();
   const env = fakeEnv();
   const gov = new Governance(kv, env);
   const members = opts.members ?? [[ALICE, 1n], [BOB, 1n], [CAROL, 1n]];
-  gov.init({ members: members.map(([principal, power]) => ({ principal, power })), rules: opts.rules ?? RULES }, T0);
+  gov.init({ members: members.map(([principal, power]) => ({ principal, power })), rules: opts.rules ?? RULES, delegates: opts.delegates }, T0);
   return { kv, env, gov };
 }
 

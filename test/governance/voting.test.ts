@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { EXECUTION_LEASE_NS, Governance } from '../../canister/src/governance/governance.ts';
+import { Governance, MAX_EXECUTION_ATTEMPTS, MAX_OPEN_PER_PROPOSER, MAX_PAGE_BYTES } from '../../canister/src/governance/governance.ts';
+import { decodeCbor, encodeCbor } from '../../canister/src/atproto/cbor.ts';
+import { WRITE_STALL_NS } from '../../canister/src/pds/writer.ts';
+import { EXECUTION_LEASE_NS } from '../../canister/src/api/executor.ts';
 import { decide } from '../../canister/src/governance/rules.ts';
 import type { Rules } from '../../canister/src/governance/types.ts';
 import { MemoryKv } from '../../canister/src/storage/kv.ts';
@@ -54,13 +57,13 @@ describe('Governance proposals and votes', () => {
     assert.equal(p.status, 'adopted');
     assert.equal(p.closedAtNs, T0 + 2n);
     assert.deepEqual(env.wakes.at(-1), T0 + 2n);
-    const job = gov.claimExecution(T0 + 3n)!;
+    const job = gov.claimExecution(T0 + 3n, EXECUTION_LEASE_NS)!;
     assert.equal(job.id, id);
     assert.equal(job.effects[0]!.type, 'writes');
     const done = gov.recordExecution(id, { ok: { rev: '3lbrev', records: [{ uri: 'at://x/y/z', cid: 'bafy' }] } }, T0 + 4n);
     assert.equal(done.status, 'executed');
     assert.deepEqual(done.result, { rev: '3lbrev', records: [{ uri: 'at://x/y/z', cid: 'bafy' }] });
-    assert.equal(gov.claimExecution(T0 + 5n), null);
+    assert.equal(gov.claimExecution(T0 + 5n, EXECUTION_LEASE_NS), null);
   });
 
   it('open -> rejected early when no can no longer lose', () => {
@@ -69,7 +72,7 @@ describe('Governance proposals and votes', () => {
     gov.vote(BOB, id, 'no', T0 + 1n);
     assert.equal(gov.getProposal(id)!.status, 'open');
     assert.equal(gov.vote(CAROL, id, 'no', T0 + 2n).status, 'rejected');
-    assert.equal(gov.claimExecution(T0 + 3n), null, 'a rejected proposal is never executed');
+    assert.equal(gov.claimExecution(T0 + 3n, EXECUTION_LEASE_NS), null, 'a rejected proposal is never executed');
   });
 
   it('open -> rejected at the deadline (quorum reached, threshold not)', () => {
@@ -95,13 +98,13 @@ describe('Governance proposals and votes', () => {
 
   it('quorum edges with weighted power: exactly at the share passes, one short expires', () => {
     // total power 10, quorum 40%: 4 must vote
-    const members: [string, bigint][] = [[ALICE, 3n], [BOB, 1n], [CAROL, 2n], [DAVE, 4n]];
+    const members: [string, bigint][] = [[ALICE, 3n], [BOB, 1n], [CAROL, 3n], [DAVE, 3n]];
     const r = { votingPeriodNs: DAY, quorumBps: 4000, thresholdBps: 5000 };
     const exact = setup({ members, rules: r });
     const a = exact.gov.propose(ALICE, { action: postAction('exact') }, T0);
     exact.gov.vote(ALICE, a, 'yes', T0 + 1n); // 3
     exact.gov.vote(BOB, a, 'abstain', T0 + 2n); // 4 = 40%
-    assert.equal(exact.gov.getProposal(a)!.status, 'open', 'dave (4) and carol (2) could still outvote');
+    assert.equal(exact.gov.getProposal(a)!.status, 'open', 'dave (3) and carol (3) could still outvote');
     exact.gov.tick(T0 + DAY);
     assert.equal(exact.gov.getProposal(a)!.status, 'adopted');
     const short = setup({ members, rules: r });
@@ -128,11 +131,11 @@ describe('Governance proposals and votes', () => {
     const id = gov.propose(ALICE, { action: postAction('will fail') }, T0);
     gov.vote(ALICE, id, 'yes', T0);
     gov.vote(BOB, id, 'yes', T0);
-    gov.claimExecution(T0);
+    gov.claimExecution(T0, EXECUTION_LEASE_NS);
     const p = gov.recordExecution(id, { err: 'signing failed: no key' }, T0 + 1n);
     assert.equal(p.status, 'failed');
     assert.equal(p.failure, 'signing failed: no key');
-    assert.equal(gov.claimExecution(T0 + DAY), null);
+    assert.equal(gov.claimExecution(T0 + DAY, EXECUTION_LEASE_NS), null);
     assert.deepEqual(gov.listProposals({ status: 'failed', limit: 10 }).proposals.map((x) => x.id), [id]);
   });
 
@@ -154,13 +157,38 @@ describe('Governance proposals and votes', () => {
     const id = gov.propose(ALICE, { action: postAction('lease') }, T0);
     gov.vote(ALICE, id, 'yes', T0);
     gov.vote(BOB, id, 'yes', T0);
-    assert.equal(gov.claimExecution(T0)!.attempt, 1);
-    assert.equal(gov.claimExecution(T0 + MIN), null);
-    assert.equal(gov.nextWakeNs(T0 + MIN), T0 + EXECUTION_LEASE_NS, 'still pending: the timer comes back when the lease ends');
-    const retry = gov.claimExecution(T0 + 10n * MIN)!;
+    assert.equal(gov.claimExecution(T0, EXECUTION_LEASE_NS)!.attempt, 1);
+    assert.equal(gov.claimExecution(T0 + MIN, EXECUTION_LEASE_NS), null);
+    assert.equal(gov.nextWakeNs(T0 + MIN), T0 + EXECUTION_LEASE_NS, 'still pending: the timer comes back when the lease ends, not before');
+    assert.equal(gov.claimExecution(T0 + WRITE_STALL_NS, EXECUTION_LEASE_NS), null, 'a write stalled this long is only now declared lost');
+    const retry = gov.claimExecution(T0 + EXECUTION_LEASE_NS, EXECUTION_LEASE_NS)!;
     assert.equal(retry.id, id);
     assert.equal(retry.attempt, 2);
     assert.deepEqual(retry.effects, gov.getProposal(id)!.effects, 'same effects (same rkey) on retry');
+  });
+
+  it('an execution that never reports is marked failed after the last attempt, and the next proposal runs', () => {
+    const { gov } = setup();
+    const stuck = gov.propose(ALICE, { action: postAction('traps every time') }, T0);
+    const next = gov.propose(ALICE, { action: postAction('fine') }, T0);
+    for (const id of [stuck, next]) {
+      gov.vote(ALICE, id, 'yes', T0);
+      gov.vote(BOB, id, 'yes', T0);
+    }
+    let t = T0;
+    for (let i = 1; i <= MAX_EXECUTION_ATTEMPTS; i++) {
+      assert.equal(gov.claimExecution(t, EXECUTION_LEASE_NS)!.id, stuck, `attempt ${i}`);
+      if (i === 1) {
+        assert.equal(gov.claimExecution(t, EXECUTION_LEASE_NS)!.id, next, 'a held proposal never blocks the others');
+        gov.recordExecution(next, { ok: { rev: null, records: [] } }, t);
+      }
+      t += EXECUTION_LEASE_NS;
+    }
+    assert.equal(gov.claimExecution(t, EXECUTION_LEASE_NS), null);
+    const p = gov.getProposal(stuck)!;
+    assert.equal(p.status, 'failed');
+    assert.match(p.failure!, /did not complete after 3 attempts/);
+    assert.equal(gov.nextWakeNs(t), null, 'nothing left to wake for');
   });
 
   it('a vote can be changed until the proposal closes', () => {
@@ -200,7 +228,7 @@ describe('Governance proposals and votes', () => {
   it('rules are snapshotted too: a rule change does not move open proposals', () => {
     const { gov } = setup({ members: [[ALICE, 1n]], rules: { votingPeriodNs: DAY, quorumBps: 0, thresholdBps: 5000 } });
     const open = gov.propose(ALICE, { action: postAction('old rules') }, T0);
-    const change = gov.propose(ALICE, { action: { kind: 'set_rules', rules: { votingPeriodNs: HOUR, quorumBps: 10000, thresholdBps: 9000 } } }, T0);
+    const change = gov.propose(ALICE, { action: { kind: 'set_rules', rules: { votingPeriodNs: HOUR, quorumBps: 9000, thresholdBps: 6000 } } }, T0);
     gov.vote(ALICE, change, 'yes', T0 + 1n);
     assert.equal(gov.rules().votingPeriodNs, HOUR);
     assert.equal(gov.getProposal(open)!.rules.votingPeriodNs, DAY);
@@ -312,6 +340,24 @@ describe('refusals leave state unchanged', () => {
     refuse({ kind: 'add_member', principal: BOB, power: 0n }, /voting power/);
     refuse({ kind: 'set_rules', rules: { votingPeriodNs: SEC_(1), quorumBps: 0, thresholdBps: 0 } }, /voting period/);
     refuse({ kind: 'set_rules', rules: { votingPeriodNs: DAY, quorumBps: 0, thresholdBps: 10000 } }, /threshold/);
+    refuse({ kind: 'set_rules', rules: { votingPeriodNs: DAY, quorumBps: 5000, thresholdBps: 0 } }, /threshold must be 5000\.\.6667/);
+    refuse({ kind: 'set_rules', rules: { votingPeriodNs: DAY, quorumBps: 5000, thresholdBps: 4999 } }, /a majority at least/);
+    refuse({ kind: 'set_rules', rules: { votingPeriodNs: DAY, quorumBps: 5000, thresholdBps: 6668 } }, /at most two thirds/);
+    refuse({ kind: 'set_rules', rules: { votingPeriodNs: DAY, quorumBps: 10000, thresholdBps: 5000 } }, /one lost key/);
+    // three members of power 1: a quorum a single member meets, or one only all three meet
+    refuse({ kind: 'set_rules', rules: { votingPeriodNs: DAY, quorumBps: 3333, thresholdBps: 5000 } }, /reach the quorum of 3333 bps alone/);
+    refuse({ kind: 'set_rules', rules: { votingPeriodNs: DAY, quorumBps: 6667, thresholdBps: 5000 } }, /could not be reached/);
+    // membership changes that the current rules (quorum 50%) could no longer work with
+    refuse({ kind: 'add_member', principal: DAVE, power: 4n }, /largest member \(4 of 7 power\) would reach the quorum/);
+    refuse({ kind: 'set_member_power', principal: BOB, power: 2n }, /largest member \(2 of 4 power\)/);
+    // per-kind size and structure limits, checked before the record is parsed
+    const record = (json: string) => ({ kind: 'put_record', collection: 'com.example.thing', recordJson: json });
+    refuse(record(JSON.stringify({ $type: 'com.example.thing', t: 'x'.repeat(17_000) })), /longer than 16384 bytes/);
+    refuse(record(`{"$type":"com.example.thing","a":${'['.repeat(40)}${']'.repeat(40)}}`), /nested deeper than 32/);
+    refuse(record(`{"$type":"com.example.thing","a":[${Array(2500).fill('0').join(',')}]}`), /more than 2000 values/);
+    const mention = { handle: 'someone.example.com', did: 'did:web:someone.example.com' };
+    refuse({ kind: 'post', post: { text: 'hi', mentions: Array(51).fill(mention) } }, /at most 50 mentions/);
+    refuse({ kind: 'post', post: { text: 'hi', mentions: [{ ...mention, did: `did:web:${'x'.repeat(3001)}` }] } }, /longer than 3000 bytes/);
     refuse({ kind: 'set_handle', handle: 'not a handle' }, /invalid handle/);
     refuse({ kind: 'set_handle', handle: 'coop.example' }, /reserved TLD \.example/);
     refuse({ kind: 'set_handle', handle: 'canopy.onion' }, /reserved TLD \.onion/);
@@ -380,3 +426,55 @@ function SEC_(n: number): bigint {
 function setupKv(gov: Governance): MemoryKv {
   return (gov as unknown as { kv: MemoryKv }).kv;
 }
+
+describe('bounded work: the proposal index', () => {
+  it('one member at its limit of the largest proposals: votes, ticks, wakes and every page stay small', () => {
+    const { gov, kv } = setup();
+    const big = JSON.stringify({ $type: 'com.example.thing', t: 'x'.repeat(16_000) });
+    const ids: bigint[] = [];
+    for (let i = 0; i < MAX_OPEN_PER_PROPOSER; i++)
+      ids.push(gov.propose(ALICE, { action: { kind: 'put_record', collection: 'com.example.thing', recordJson: big }, summary: 's'.repeat(4000) }, T0 + BigInt(i)));
+    assertRefused(kv, () => gov.propose(ALICE, { action: postAction('one more') }, T0), /already has 20 open proposals/);
+    // another member's post is still proposed, adopted and due for execution at once
+    const post = gov.propose(BOB, { action: postAction('still heard') }, T0 + 100n);
+    gov.vote(BOB, post, 'yes', T0 + 101n);
+    gov.vote(CAROL, post, 'yes', T0 + 102n);
+    assert.equal(gov.nextWakeNs(T0 + 103n), T0 + 103n);
+    assert.equal(gov.claimExecution(T0 + 103n, EXECUTION_LEASE_NS)!.id, post);
+    // the next wake-up and the due list come from the index: the earliest deadline, no payload read
+    gov.recordExecution(post, { ok: { rev: null, records: [] } }, T0 + 104n);
+    assert.equal(gov.nextWakeNs(T0 + 105n), T0 + DAY);
+    assert.deepEqual(gov.tick(T0 + DAY + 5n, 4), ids.slice(0, 4), 'closes the earliest, at most the limit per run');
+    // pages stay under the byte budget and together list every proposal once
+    let after: bigint | undefined;
+    const seen: bigint[] = [];
+    for (let pages = 0; pages < 30; pages++) {
+      const page = gov.listProposals({ limit: 100, after });
+      const bytes = page.proposals.reduce((n, p) => n + kv.get(`p/${p.id.toString().padStart(20, '0')}`)!.length, 0);
+      assert.ok(bytes <= MAX_PAGE_BYTES, `page of ${bytes} bytes`);
+      seen.push(...page.proposals.map((p) => p.id));
+      if (page.next === null) break;
+      after = page.next;
+    }
+    assert.deepEqual(seen.sort((a, b) => Number(a - b)), [...ids, post]);
+  });
+
+  it('proposals stored before the index carried metadata are indexed by the timer, a few per run', () => {
+    const { gov, kv } = setup();
+    const ids = [0, 1, 2].map((i) => gov.propose(ALICE, { action: postAction(`old ${i}`) }, T0 + BigInt(i)));
+    // the earlier layout: empty status entries, no deadline or proposer index, no `indexed` flag
+    for (const id of ids) {
+      const k = id.toString().padStart(20, '0');
+      kv.set(`s/open/${k}`, new Uint8Array(0));
+      for (const [key] of kv.range({ prefix: 'od/', limit: 100 })) if (key.endsWith(k)) kv.delete(key);
+      kv.delete(`ob/${ALICE}/${k}`);
+    }
+    const config = decodeCbor(kv.get('config')!) as Record<string, unknown>;
+    kv.set('config', encodeCbor({ ...config, indexed: false }));
+    assert.equal(gov.nextWakeNs(T0), T0, 'not indexed yet: the timer comes back now');
+    assert.equal(gov.completeIndex(2), false);
+    assert.equal(gov.completeIndex(2), true);
+    assert.equal(gov.nextWakeNs(T0), T0 + DAY);
+    assert.deepEqual(gov.tick(T0 + DAY + 2n), ids);
+  });
+});

@@ -2,6 +2,7 @@
 // (Candid) and through the HTTP gateway by independent atproto clients (@atproto/api,
 // @atproto/repo). One replica and one deployment for the whole file.
 import { test, before, after } from 'node:test';
+import { MAX_DELEGATE_BATCH } from '../../canister/src/api/delegate-writes.ts';
 import assert from 'node:assert/strict';
 import { AtpAgent } from '@atproto/api';
 import { readCar as readAtprotoCar, verifyRepoCar } from '@atproto/repo';
@@ -145,7 +146,7 @@ test('writes are refused for the anonymous principal, non-delegates and out-of-s
   await assert.rejects((await fx.canopy.actor(stranger)).create_record({ collection: POST, rkey: [], record_json: postJson('x') }), /not a delegate/);
   await assert.rejects(fx.delegateActor.create_record({ collection: 'app.bsky.graph.follow', rkey: [], record_json: JSON.stringify({ $type: 'app.bsky.graph.follow', subject: fx.did, createdAt: new Date().toISOString() }) }), /may not write/);
   await assert.rejects(fx.delegateActor.create_record({ collection: POST, rkey: [], record_json: '{not json' }), /not valid JSON/);
-  await assert.rejects((await fx.canopy.actor(stranger)).blob_upload_start({ mime_type: 'image/png', size: 10n }), /neither a member nor a delegate/);
+  await assert.rejects((await fx.canopy.actor(stranger)).blob_upload_start({ mime_type: 'image/png', size: 10n }), /is not a member or a delegate; blob_upload_start is refused/);
   const afterStatus = await fx.anonActor.get_status();
   assert.equal(afterStatus.head_seq, before.head_seq);
   assert.deepEqual(afterStatus.rev, before.rev);
@@ -380,7 +381,7 @@ test('getRepo of a 5,000-record repo streams in several chunks and passes verify
   const have = (await fx.anonActor.get_status()).head_seq;
   let created = 0;
   while (created < 5000) {
-    const n = Math.min(200, 5000 - created);
+    const n = Math.min(MAX_DELEGATE_BATCH, 5000 - created);
     const writes = Array.from({ length: n }, (_, i) => ({ create: { collection: POST, rkey: [] as [], record_json: postJson(`bulk post ${created + i} with some text to make it realistic`) } }));
     await fx.delegateActor.apply_writes({ writes });
     created += n;

@@ -1,7 +1,7 @@
-// A record at the spec's 1,000,000-byte limit commits through the compiled canister on the local
-// replica (inside the 40 B instruction limit of one update: hashing and UTF-8 are the per-byte
-// costs), reads back byte-identical, and its #commit event passes the Sync v1.1 checks; one byte
-// more is refused with a clear reason and changes nothing.
+// The largest record a delegate may send (the ingress policy's cap, chosen so one message stays
+// under 2 B instructions) commits through the compiled canister on the local replica, reads back
+// byte-identical, and its #commit event passes the Sync v1.1 checks; a record at the spec's
+// 1,000,000-byte limit is refused before it is decoded, with a clear reason, and changes nothing.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -9,7 +9,10 @@ import * as dagCbor from '@ipld/dag-cbor';
 import { CID } from 'multiformats/cid';
 import * as Digest from 'multiformats/hashes/digest';
 import { Ed25519KeyIdentity } from '@dfinity/identity';
+import { IDL } from '@dfinity/candid';
 import { jsonToData } from '../../canister/src/atproto/data-model.ts';
+import { methods } from '../../canister/src/api/interface.ts';
+import { MAX_RECORD_ARG_BYTES } from '../../canister/src/api/ingress-policy.ts';
 import { decodeFrame } from '../../canister/src/repo/events.ts';
 import { checkCommitEvent } from '../support/sync-check.ts';
 import { startWithDelegate, type CanopyFixture } from '../support/canopy.ts';
@@ -55,8 +58,10 @@ function recordOfSize(size: number): { json: Record<string, unknown>; cid: CID }
   return { json, cid };
 }
 
-test('a 1,000,000-byte record commits through create_record and reads back identical', async () => {
-  const { json, cid } = recordOfSize(1_000_000);
+test('a record at the delegate cap commits through create_record and reads back identical', async () => {
+  const { json, cid } = recordOfSize(45_000);
+  const arg = IDL.encode(methods.create_record.args, [{ collection: COLLECTION, rkey: [], record_json: JSON.stringify(json) }]);
+  assert.ok(arg.byteLength <= MAX_RECORD_ARG_BYTES && arg.byteLength > MAX_RECORD_ARG_BYTES * 0.9, `near the cap: ${arg.byteLength}`);
   const mark = logs.length;
   const res = await fx.delegateActor.create_record({ collection: COLLECTION, rkey: [], record_json: JSON.stringify(json) });
   const spent = logs
@@ -64,7 +69,7 @@ test('a 1,000,000-byte record commits through create_record and reads back ident
     .map((l) => /\[exec\] (update|reply-callback) \S+ .*?instructions=(\d+)/.exec(l))
     .filter((m) => m !== null)
     .reduce((s, m) => s + BigInt(m![2]), 0n);
-  console.log(`# 1,000,000-byte record: create_record used ${(Number(spent) / 1e9).toFixed(2)} B instructions (limit 40 B per message)`);
+  console.log(`# record at the delegate cap: create_record used ${(Number(spent) / 1e9).toFixed(2)} B instructions`);
   assert.equal(res.cid[0], cid.toString(), 'CID computed by the canister = sha-256 of @ipld/dag-cbor bytes');
 
   const rkey = res.uri.split('/').pop();
@@ -83,14 +88,14 @@ test('a 1,000,000-byte record commits through create_record and reads back ident
   assert.equal(checked.commit.rev, res.rev);
 });
 
-test('a 1,000,001-byte record is refused with a clear reason and changes nothing', async () => {
-  const { json } = recordOfSize(1_000_001);
+test('a 1,000,000-byte record is refused before decoding, with a clear reason, and changes nothing', async () => {
+  const { json } = recordOfSize(1_000_000);
   const before = await fx.anonActor.get_status();
   const list = async () => (await (await fetch(fx.canopy.url(`/xrpc/com.atproto.repo.listRecords?repo=${encodeURIComponent(fx.did)}&collection=${COLLECTION}`))).json()) as { records: unknown[] };
   const countBefore = (await list()).records.length;
   await assert.rejects(
     fx.delegateActor.create_record({ collection: COLLECTION, rkey: [], record_json: JSON.stringify(json) }),
-    (err: Error) => /1000001 bytes \(max 1000000\)/.test(err.message),
+    (err: Error) => /create_record: the argument is \d+ bytes, more than the 49152 allowed/.test(err.message),
   );
   const after = await fx.anonActor.get_status();
   assert.equal(after.rev[0], before.rev[0], 'repo head unchanged');

@@ -21,6 +21,7 @@ export const nat = IDL.Nat as IDL.Type<bigint>;
 export const nat64 = IDL.Nat64 as IDL.Type<bigint>;
 export const nat32 = IDL.Nat32 as unknown as IDL.Type<number>;
 export const nat16 = IDL.Nat16 as unknown as IDL.Type<number>;
+export const float64 = IDL.Float64 as IDL.Type<number>;
 export const unit = IDL.Null as IDL.Type<null>;
 /** `vec nat8`: decoded as a Uint8Array. */
 export const bytes = IDL.Vec(IDL.Nat8) as unknown as IDL.Type<Uint8Array>;

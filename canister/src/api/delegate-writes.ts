@@ -9,16 +9,17 @@ import type { Governance } from '../governance/governance.ts';
 import { refuseAnonymous } from '../governance/permissions.ts';
 import type { WriteAction } from '../governance/types.ts';
 import { Pds, type WriteInput } from '../pds/pds.ts';
-import { checkBatchSize, WriteRejected, type CommitOutcome } from '../pds/writer.ts';
+import { checkBatchSize, WRITE_STALL_NS, WriteRejected, type CommitOutcome } from '../pds/writer.ts';
+import { jsonNodes, jsonShapeProblem, type JsonShapeLimits } from '../atproto/json-shape.ts';
 import { fromOpt, some } from './candid.ts';
 import type { CallContext } from './governance-methods.ts';
 import type { Args, BatchWriteC, Result } from './interface.ts';
 
-/** What a write needs from the delegation: its operation and collection (no record parsing). */
-function scopeOf(w: BatchWriteC): { action: WriteAction; collection: string } {
+/** What a write needs from the delegation: its operation, collection and record key (no record parsing). */
+function scopeOf(w: BatchWriteC): { action: WriteAction; collection: string; rkey?: string } {
   if ('create' in w) return { action: 'create', collection: w.create.collection };
-  if ('put' in w) return { action: 'put', collection: w.put.collection };
-  return { action: 'delete', collection: w.delete.collection };
+  if ('put' in w) return { action: 'put', collection: w.put.collection, rkey: w.put.rkey };
+  return { action: 'delete', collection: w.delete.collection, rkey: w.delete.rkey };
 }
 
 function parseCid(text: string | undefined): CID | undefined {
@@ -27,6 +28,52 @@ function parseCid(text: string | undefined): CID | undefined {
     return CID.parse(text);
   } catch {
     throw new WriteRejected(`invalid CID: ${text}`);
+  }
+}
+
+/**
+ * A delegate's record JSON: parsing and validating cost work per value (deep nesting and many small
+ * objects are the dearest per byte), so the text is measured first. Together with the byte caps of
+ * the ingress policy this keeps a delegate's largest message under 2 B instructions (attack bench).
+ */
+export const DELEGATE_RECORD_LIMITS: JsonShapeLimits = { maxBytes: 48 * 1024, maxDepth: 32, maxNodes: 4_000 };
+/**
+ * Writes in one delegate request, and in all of a delegate's requests waiting for a commit together:
+ * the group-commit writer joins queued requests into one commit (up to 200 operations, several
+ * billion instructions in one message), so one delegate alone can never make a commit that large.
+ */
+export const MAX_DELEGATE_BATCH = 25;
+
+/**
+ * Operations each delegate has waiting for a commit (heap only: nothing is waiting after an upgrade).
+ * An entry older than the writer's stall timeout is stale (its message trapped) and ignored.
+ */
+const pending = new Map<string, { ops: number; sinceNs: bigint }>();
+
+function holdPending(caller: string, ops: number, nowNs: bigint): () => void {
+  const cur = pending.get(caller);
+  const live = cur && nowNs - cur.sinceNs < WRITE_STALL_NS ? cur : { ops: 0, sinceNs: nowNs };
+  if (live.ops + ops > MAX_DELEGATE_BATCH)
+    throw new WriteRejected(`a delegate has at most ${MAX_DELEGATE_BATCH} writes waiting for a commit; ${live.ops} are waiting`);
+  pending.set(caller, { ops: live.ops + ops, sinceNs: live.sinceNs });
+  return () => {
+    const now = pending.get(caller);
+    if (!now) return;
+    if (now.ops <= ops) pending.delete(caller);
+    else pending.set(caller, { ops: now.ops - ops, sinceNs: now.sinceNs });
+  };
+}
+
+function checkShapes(writes: BatchWriteC[]): void {
+  if (writes.length > MAX_DELEGATE_BATCH) throw new WriteRejected(`a delegate writes at most ${MAX_DELEGATE_BATCH} records per request`);
+  let nodes = 0;
+  for (const w of writes) {
+    const json = 'create' in w ? w.create.record_json : 'put' in w ? w.put.record_json : null;
+    if (json === null) continue;
+    const problem = jsonShapeProblem(json, DELEGATE_RECORD_LIMITS, 'record_json');
+    if (problem) throw new WriteRejected(problem);
+    nodes += jsonNodes(json);
+    if (nodes > DELEGATE_RECORD_LIMITS.maxNodes) throw new WriteRejected(`the records of one request have more than ${DELEGATE_RECORD_LIMITS.maxNodes} values together`);
   }
 }
 
@@ -49,14 +96,28 @@ export async function delegateWrites(pds: Pds, gov: Governance, ctx: CallContext
   refuseAnonymous(ctx.caller);
   checkBatchSize(writes.length);
   const scopes = writes.map(scopeOf);
+  // the delegation first (cheap reads), then the shape of the records (one pass over the text)
+  for (const s of scopes) gov.checkDelegateWrite(ctx.caller, { action: s.action, collection: s.collection }, ctx.nowNs);
+  checkShapes(writes);
   let reserved = 0;
   let out: CommitOutcome;
   try {
+    const exists = (collection: string, rkey: string) => pds.recordExists(collection, rkey);
     for (const s of scopes) {
-      gov.authorizeDelegateWrite(ctx.caller, s, ctx.nowNs);
+      gov.authorizeDelegateWrite(ctx.caller, s, ctx.nowNs, exists);
       reserved++;
     }
-    out = await pds.write(writes.map(writeInput));
+    // Checked again when the batch is committed (after waiting in the queue, and after the
+    // signature): a delegation revoked or expired meanwhile stops the write.
+    const recheck = () => {
+      for (const s of scopes) gov.checkDelegateWrite(ctx.caller, { action: s.action, collection: s.collection }, pds.env.nowNs());
+    };
+    const release = holdPending(ctx.caller, writes.length, ctx.nowNs);
+    try {
+      out = await pds.write(writes.map(writeInput), recheck);
+    } finally {
+      release();
+    }
   } catch (err) {
     for (; reserved > 0; reserved--) gov.releaseDelegateWrite(ctx.caller, ctx.nowNs);
     throw err;

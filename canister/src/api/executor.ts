@@ -5,7 +5,14 @@ import type { Effect, ExecutionOutcome, ExecutionResult, GovWrite } from '../gov
 import { applyProfilePatch, PROFILE_COLLECTION, PROFILE_RKEY } from '../bsky/profile.ts';
 import { decodeCbor } from '../atproto/cbor.ts';
 import type { Pds, WriteInput } from '../pds/pds.ts';
-import { blobRefs } from '../pds/blobs.ts';
+import { WRITE_STALL_NS } from '../pds/writer.ts';
+
+/**
+ * A claimed execution that has not reported back within this time may be claimed again. Longer than
+ * the writer's stall timeout: a run waiting for a slow signature has had its write declared lost (and
+ * settled) before a second run may take the proposal, so its effects are never applied twice.
+ */
+export const EXECUTION_LEASE_NS = WRITE_STALL_NS + 60n * 1_000_000_000n;
 
 function toInput(w: GovWrite): WriteInput {
   if (w.action === 'delete') return { action: 'delete', collection: w.collection, rkey: w.rkey };
@@ -44,12 +51,26 @@ async function runEffect(pds: Pds, effect: Effect, result: ExecutionResult): Pro
 /** Runs an upgrade effect; null while the outcome is pending (reported later by the steward). */
 export type RunUpgrade = (id: bigint, effect: Extract<Effect, { type: 'upgrade' }>) => Promise<ExecutionOutcome | null>;
 
-/** Executes every adopted proposal that is due; returns how many it ran. Never throws. */
-export async function executeAdopted(pds: Pds, gov: Governance, nowNs: () => bigint, maxRuns = 10, runUpgrade?: RunUpgrade): Promise<number> {
+export type ExecuteOptions = {
+  /** Ends the current message (on the IC a yield; its state is committed). */
+  commit?: () => Promise<void>;
+  maxRuns?: number;
+  runUpgrade?: RunUpgrade;
+};
+
+/**
+ * One governance run: closes due proposals (a bounded number), then executes adopted ones, at most
+ * `maxRuns`. Returns how many it executed. Never throws. `commit` puts each claim on record before its
+ * effects run: if a run traps, only that proposal is held (until its lease ends; after
+ * MAX_EXECUTION_ATTEMPTS it is marked failed) and the others go on.
+ */
+export async function executeAdopted(pds: Pds, gov: Governance, nowNs: () => bigint, { commit, maxRuns = 10, runUpgrade }: ExecuteOptions = {}): Promise<number> {
   let runs = 0;
+  gov.completeIndex();
   gov.tick(nowNs());
+  await commit?.();
   for (; runs < maxRuns; runs++) {
-    const job = gov.claimExecution(nowNs());
+    const job = gov.claimExecution(nowNs(), EXECUTION_LEASE_NS);
     if (!job) break;
     const upgrade = job.effects.find((e) => e.type === 'upgrade');
     if (upgrade) {
@@ -59,6 +80,7 @@ export async function executeAdopted(pds: Pds, gov: Governance, nowNs: () => big
     }
     const result: ExecutionResult = { rev: null, records: [] };
     try {
+      await commit?.();
       for (const effect of job.effects) await runEffect(pds, effect, result);
       gov.recordExecution(job.id, { ok: result }, nowNs());
     } catch (err) {
@@ -70,24 +92,11 @@ export async function executeAdopted(pds: Pds, gov: Governance, nowNs: () => big
 
 /**
  * Blobs that open or adopted (not yet executed) proposals will reference: blob GC must keep them
- * even though no record references them yet (voting can outlast the grace period).
+ * even though no record references them yet (voting can outlast the grace period). Read from the
+ * proposal index, not the proposals.
  */
 export function pinnedBlobs(gov: Governance): Set<string> {
   const out = new Set<string>();
-  for (const status of ['open', 'adopted'] as const) {
-    let after: bigint | undefined;
-    for (;;) {
-      const page = gov.listProposals({ status, after, limit: 100 });
-      for (const p of page.proposals) {
-        for (const ref of blobRefs([p.preview, p.effects])) out.add(ref.cid.toString());
-        if (p.action.kind === 'update_profile') {
-          for (const c of [p.action.profile.avatar, p.action.profile.banner]) if (c) out.add(c);
-        }
-        if (p.action.kind === 'post') for (const img of p.action.post.images ?? []) out.add(img.cid);
-      }
-      if (page.next === null) break;
-      after = page.next;
-    }
-  }
+  for (const status of ['open', 'adopted'] as const) for (const m of gov.proposalMetas(status)) for (const c of m.blobs) out.add(c);
   return out;
 }

@@ -6,7 +6,7 @@
 import type { ActorMethod } from '@dfinity/agent';
 import type { IDL } from '@dfinity/candid';
 import {
-  bool, bytes, funcOf, nat, nat16, nat32, nat64, opt, query, queryFunc, record, tags, text, tuple, unit, update, variant, vec,
+  bool, bytes, float64, funcOf, nat, nat16, nat32, nat64, opt, query, queryFunc, record, tags, text, tuple, unit, update, variant, vec,
   type ArgsOf, type MethodSpec, type RetOf, type TypeOf,
 } from './candid.ts';
 
@@ -14,10 +14,11 @@ import {
 
 export const Rules = record({ voting_period_ns: nat64, quorum_bps: nat32, threshold_bps: nat32 });
 export const StrongRef = record({ uri: text, cid: text });
-export const WriteKind = tags('create', 'put', 'delete');
+/** put/delete: only records the delegate wrote itself; put_any/delete_any: any record of its collections. */
+export const ScopeAction = tags('create', 'put', 'delete', 'put_any', 'delete_any');
 export const DelegateScope = record({
   collections: vec(text),
-  actions: vec(WriteKind),
+  actions: vec(ScopeAction),
   writes_per_day: nat32,
   expires_at_ns: opt(nat64),
 });
@@ -152,6 +153,15 @@ export const Status = record({
   active: bool,
   signing_key: text,
 });
+export const CyclesStatus = record({
+  balance: nat,
+  /** Burn over the samples since the last top-up (at least an hour of them). */
+  burn_per_day: opt(nat),
+  /** Days until the balance is spent at that rate (the canister freezes a freezing threshold earlier). */
+  days_left: opt(float64),
+  warning: opt(text),
+  sampled_since_ns: opt(nat64),
+});
 export const EventsArgs = record({ after: nat64, limit: nat32, max_bytes: nat32 });
 export const Event = record({ seq: nat64, time_ns: nat64, frame: bytes });
 export const EventsPage = record({ events: vec(Event), head: nat64, oldest: nat64 });
@@ -238,6 +248,8 @@ export const methods = {
   get_rules: query([], Rules),
   get_audit_log: query([AuditArgs], AuditPage),
   list_upgrade_approvals: query([], vec(UpgradeApproval)),
+
+  get_cycles: query([], CyclesStatus),
 
   /** Members only: one chunk (≤ 1 MiB) of a module for an upgrade proposal, in order. */
   stage_wasm_chunk: update([StageChunkArgs], StagedWasm),

@@ -56,7 +56,11 @@ export function requireUploader(gov: Governance, caller: string, nowNs: bigint):
 
 export function blobStart(pds: Pds, gov: Governance, ctx: CallContext, a: Args<'blob_upload_start'>[0]): string {
   requireUploader(gov, ctx.caller, ctx.nowNs);
-  return pds.blobs.start(ctx.caller, a.mime_type, Number(a.size), ctx.nowNs);
+  const size = Number(a.size);
+  gov.checkUploadBytes(ctx.caller, size, ctx.nowNs);
+  const id = pds.blobs.start(ctx.caller, a.mime_type, size, ctx.nowNs);
+  gov.addUploadBytes(ctx.caller, size, ctx.nowNs);
+  return id;
 }
 
 export function blobChunk(pds: Pds, gov: Governance, ctx: CallContext, a: Args<'blob_upload_chunk'>[0]): bigint {

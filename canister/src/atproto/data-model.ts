@@ -166,3 +166,18 @@ export function base64Decode(text: string): Uint8Array {
   }
   return out;
 }
+
+/** CIDs of blob references in a record (data model: {$type:'blob', ref: CID, mimeType, size}). */
+export function blobRefs(value: unknown, out: { cid: CID; mimeType: string; size: number }[] = []): { cid: CID; mimeType: string; size: number }[] {
+  if (Array.isArray(value)) {
+    for (const v of value) blobRefs(v, out);
+  } else if (value && typeof value === 'object' && !(value instanceof Uint8Array) && !(CID.asCID(value))) {
+    const o = value as Record<string, unknown>;
+    if (o.$type === 'blob' && CID.asCID(o.ref)) {
+      out.push({ cid: CID.asCID(o.ref)!, mimeType: String(o.mimeType), size: Number(o.size) });
+      return out;
+    }
+    for (const k in o) blobRefs(o[k], out);
+  }
+  return out;
+}

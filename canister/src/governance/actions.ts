@@ -11,7 +11,7 @@ import { delegationExpired, isAnonymous } from './permissions.ts';
 import { ensureRules } from './rules.ts';
 import { checkUpgradeAction } from './upgrade-action.ts';
 import {
-  GovernanceError, WRITE_ACTIONS, type DelegateScope, type Effect, type GovernanceEnv,
+  GovernanceError, SCOPE_ACTIONS, type DelegateScope, type Effect, type GovernanceEnv,
   type Proposal, type ProposalAction,
 } from './types.ts';
 
@@ -49,7 +49,7 @@ export function ensureScope(scope: DelegateScope, nowNs: bigint): DelegateScope 
     if (problem) fail(`delegate scope: ${problem}`);
   }
   if (scope.actions.length === 0) fail('a delegate needs at least one allowed operation');
-  for (const a of scope.actions) if (!WRITE_ACTIONS.includes(a)) fail(`delegate scope: unknown operation ${JSON.stringify(a)}`);
+  for (const a of scope.actions) if (!SCOPE_ACTIONS.includes(a)) fail(`delegate scope: unknown operation ${JSON.stringify(a)}`);
   if (!Number.isInteger(scope.writesPerDay) || scope.writesPerDay < 1 || scope.writesPerDay > MAX_WRITES_PER_DAY)
     fail(`delegate scope: writes per day must be 1..${MAX_WRITES_PER_DAY}`);
   if (delegationExpired(scope, nowNs)) fail('delegate scope: the expiry is in the past');

@@ -5,8 +5,10 @@
 //   config                 {initialized, nextId, auditSeq}
 //   rules                  Rules
 //   member/<principal>     {power, sinceNs}          memberstats {count, totalPower}
-//   delegate/<principal>   Delegate                  budget/<principal> {day, used}
-//   p/<id>                 Proposal                  s/<status>/<id> (index by status)
+//   delegate/<principal>   Delegate                  budget/<principal> {buckets} (delegate-budget.ts)
+//   author/<collection>/<rkey>  principal of the delegate that last wrote the record
+//   uploads/<principal>    {buckets}: blob bytes uploaded in the rolling 24 hours
+//   p/<id>                 Proposal                  s/<status>/<id>, od/…, ob/… (proposal-index.ts)
 //   elect/<id>/<principal> power (snapshot at creation)
 //   vote/<id>/<principal>  VoteRecord
 //   audit/<seq>            AuditEntry                upgrade/<seq> UpgradeApproval
@@ -16,8 +18,11 @@ import {
   decodeAudit, decodeDelegate, decodeProposal, decodeRules, decodeUpgrade, decodeVote,
 } from './codec.ts';
 import { delegationExpired, refuseAnonymous } from './permissions.ts';
-import { decide, ensureRules } from './rules.ts';
+import { decide, ensureRules, rulesMembershipProblem, type Membership } from './rules.ts';
+import { ensureProposalSize } from './proposal-limits.ts';
+import { addWrite, used, type Buckets } from './delegate-budget.ts';
 import { big, decodeBytes, getValue, idKey, putValue, scan } from './store.ts';
+import { decodeMeta, dueOpen, earliestDeadline, markLeased, metaOf, openBy, openCount, reindex, type ProposalMeta } from './proposal-index.ts';
 import { decodeCbor, encodeCbor } from '../atproto/cbor.ts';
 import {
   GovernanceError, PROPOSAL_STATUSES, VOTE_CHOICES, WRITE_ACTIONS,
@@ -26,19 +31,33 @@ import {
   type VoteChoice, type VoteRecord, type WriteAction,
 } from './types.ts';
 
-type Config = { initialized: boolean; nextId: bigint; auditSeq: bigint };
+type Config = { initialized: boolean; nextId: bigint; auditSeq: bigint; indexed?: boolean };
 
-const NS_PER_DAY = 86_400n * 1_000_000_000n;
-/** A claimed execution that has not reported back within this time may be claimed again. */
-export const EXECUTION_LEASE_NS = 5n * 60n * 1_000_000_000n;
+/** An adopted proposal whose execution was claimed this many times without reporting is marked failed. */
+export const MAX_EXECUTION_ATTEMPTS = 3;
+/** Proposals closed per timer run (the rest are closed by the next run, scheduled at once). */
+export const MAX_CLOSE_PER_RUN = 4;
+/**
+ * A page of proposals stops once the stored proposals it holds reach this size: about 11 k
+ * instructions per stored byte to decode, convert and Candid-encode (attack bench), so a page stays
+ * near 0.7 B instructions (queries may use 5 B). A single proposal larger than this is a page alone.
+ */
+export const MAX_PAGE_BYTES = 64_000;
 export const MAX_SUMMARY_BYTES = 4_000;
 export const MAX_PAGE = 100;
 /** Bounds the work one member can cause (each proposal snapshots the electorate). */
 export const MAX_OPEN_PER_PROPOSER = 20;
 export const MAX_OPEN_PROPOSALS = 500;
+/** Blob bytes one principal (member or delegate) may upload in any 24 hours. */
+export const MAX_UPLOAD_BYTES_PER_DAY = 50_000_000;
+/** Every proposal snapshots the electorate: this bounds that work (and a rules check's scan). */
+export const MAX_MEMBERS = 500;
 
 const fail = (message: string): never => {
   throw new GovernanceError(message);
+};
+const failOnProblem = (problem: string | null): void => {
+  if (problem) fail(problem);
 };
 const pageLimit = (limit: number): number => Math.max(1, Math.min(MAX_PAGE, Math.floor(limit) || MAX_PAGE));
 
@@ -56,7 +75,7 @@ export class Governance {
   private config(): Config {
     const v = getValue(this.kv, 'config') as Record<string, unknown> | undefined;
     if (!v) return { initialized: false, nextId: 1n, auditSeq: 0n };
-    return { initialized: Boolean(v.initialized), nextId: big(v.nextId), auditSeq: big(v.auditSeq) };
+    return { initialized: Boolean(v.initialized), nextId: big(v.nextId), auditSeq: big(v.auditSeq), indexed: Boolean(v.indexed) };
   }
 
   isInitialized(): boolean {
@@ -75,12 +94,17 @@ export class Governance {
       seen.add(m.principal);
     }
     ensureRules(input.rules);
+    if (input.members.length > MAX_MEMBERS) fail(`at most ${MAX_MEMBERS} members`);
+    const power = input.members.map((m) => m.power);
+    failOnProblem(rulesMembershipProblem(input.rules, {
+      count: power.length, totalPower: power.reduce((a, b) => a + b, 0n), maxPower: power.reduce((a, b) => (a > b ? a : b), 0n),
+    }));
     const delegates = (input.delegates ?? []).map((d) => ({
       principal: ensurePrincipal(d.principal, 'initial delegate'),
       scope: ensureScope(d.scope, nowNs),
     }));
 
-    putValue(this.kv, 'config', { initialized: true, nextId: 1n, auditSeq: 0n });
+    putValue(this.kv, 'config', { initialized: true, nextId: 1n, auditSeq: 0n, indexed: true });
     putValue(this.kv, 'rules', input.rules);
     for (const m of input.members) this.setMember(m.principal, m.power, nowNs);
     for (const d of delegates) this.setDelegate({ principal: d.principal, scope: d.scope, grantedBy: null, grantedAtNs: nowNs });
@@ -113,6 +137,42 @@ export class Governance {
     });
   }
 
+  /** The membership as it would be after `change` (power null: removed). */
+  private membershipAfter(change?: { principal: string; power: bigint | null }): Membership {
+    let count = 0;
+    let totalPower = 0n;
+    let maxPower = 0n;
+    const add = (p: bigint) => {
+      count++;
+      totalPower += p;
+      if (p > maxPower) maxPower = p;
+    };
+    for (const [key, bytes] of scan(this.kv, 'member/')) {
+      if (change && key === `member/${change.principal}`) continue;
+      add(big((decodeBytes(bytes) as Record<string, unknown>).power));
+    }
+    if (change && change.power !== null) add(change.power);
+    return { count, totalPower, maxPower };
+  }
+
+  /** Why the rules and membership that `action` would leave cannot work together, or null. */
+  private fitProblem(action: ProposalAction): string | null {
+    switch (action.kind) {
+      case 'set_rules':
+        return rulesMembershipProblem(action.rules, this.membershipAfter());
+      case 'add_member':
+      case 'set_member_power': {
+        const after = this.membershipAfter({ principal: action.principal, power: action.power });
+        if (after.count > MAX_MEMBERS) return `at most ${MAX_MEMBERS} members`;
+        return rulesMembershipProblem(this.rules(), after);
+      }
+      case 'remove_member':
+        return rulesMembershipProblem(this.rules(), this.membershipAfter({ principal: action.principal, power: null }));
+      default:
+        return null;
+    }
+  }
+
   private removeMember(principal: string): void {
     const prev = this.getMember(principal)!;
     const stats = this.memberStats();
@@ -142,9 +202,37 @@ export class Governance {
 
   private saveProposal(p: Proposal, previous: ProposalStatus | null): void {
     putValue(this.kv, `p/${idKey(p.id)}`, p);
-    if (previous !== p.status) {
-      if (previous) this.kv.delete(`s/${previous}/${idKey(p.id)}`);
-      this.kv.set(`s/${p.status}/${idKey(p.id)}`, new Uint8Array(0));
+    reindex(this.kv, p, previous);
+  }
+
+  /**
+   * Brings proposals stored before the index carried metadata into it, at most `limit` per call
+   * (the governance timer calls it until it reports done). Returns true when nothing is left.
+   */
+  completeIndex(limit = 10): boolean {
+    const config = this.config();
+    if (!config.initialized || config.indexed) return true;
+    let fixed = 0;
+    for (const status of ['open', 'adopted'] as const) {
+      for (const [key, bytes] of scan(this.kv, `s/${status}/`)) {
+        if (decodeMeta(bytes) !== null) continue;
+        if (fixed >= limit) return false;
+        const p = this.getProposal(BigInt(key.slice(`s/${status}/`.length)))!;
+        this.kv.delete(key);
+        reindex(this.kv, p, null);
+        fixed++;
+      }
+    }
+    putValue(this.kv, 'config', { ...this.config(), indexed: true });
+    return true;
+  }
+
+  /** Index entries of the proposals with `status`, in id order (no payload is decoded). */
+  *proposalMetas(status: ProposalStatus): Generator<ProposalMeta> {
+    for (const [key, bytes] of scan(this.kv, `s/${status}/`)) {
+      const meta = decodeMeta(bytes);
+      if (meta) yield meta;
+      else yield metaOf(this.getProposal(BigInt(key.slice(`s/${status}/`.length)))!);
     }
   }
 
@@ -155,15 +243,13 @@ export class Governance {
     const summary = input.summary ?? '';
     if (typeof summary !== 'string' || new TextEncoder().encode(summary).length > MAX_SUMMARY_BYTES)
       fail(`the summary must be at most ${MAX_SUMMARY_BYTES} bytes`);
-    let open = 0;
-    let mine = 0;
-    for (const [key] of scan(this.kv, 's/open/')) {
-      open++;
-      if (this.getProposal(BigInt(key.slice('s/open/'.length)))!.proposer === caller) mine++;
-    }
+    const mine = openBy(this.kv, caller, MAX_OPEN_PER_PROPOSER);
+    const open = openCount(this.kv, MAX_OPEN_PROPOSALS);
     if (mine >= MAX_OPEN_PER_PROPOSER) fail(`${caller} already has ${mine} open proposals; wait until some close`);
     if (open >= MAX_OPEN_PROPOSALS) fail(`there are already ${open} open proposals; wait until some close`);
+    ensureProposalSize(input.action);
     const { action, preview } = checkAction(this.env, input.action, nowNs);
+    failOnProblem(this.fitProblem(action));
     const rules = this.rules();
 
     const config = this.config();
@@ -231,41 +317,54 @@ export class Governance {
     return { votes, next: rows.length === limit ? votes[votes.length - 1]!.principal : null };
   }
 
+  /**
+   * A page of proposals, newest first unless `reverse` is false. A page ends after `limit`
+   * proposals or once the stored proposals reach MAX_PAGE_BYTES, whichever comes first.
+   */
   listProposals(opts: { status?: ProposalStatus; after?: bigint; limit: number; reverse?: boolean }): { proposals: Proposal[]; next: bigint | null } {
     const limit = pageLimit(opts.limit);
     const reverse = opts.reverse ?? true;
     if (opts.status !== undefined && !PROPOSAL_STATUSES.includes(opts.status)) fail(`unknown status ${JSON.stringify(opts.status)}`);
     const prefix = opts.status ? `s/${opts.status}/` : 'p/';
     const rows = this.kv.range({ prefix, after: opts.after === undefined ? undefined : prefix + idKey(opts.after), reverse, limit });
-    const proposals = rows.map(([k]) => this.getProposal(BigInt(k.slice(prefix.length)))!);
-    return { proposals, next: rows.length === limit ? proposals[proposals.length - 1]!.id : null };
-  }
-
-  /** Closes open proposals whose voting period has ended. Returns the ids that changed. */
-  tick(nowNs: bigint): bigint[] {
-    const due: Proposal[] = [];
-    for (const [key] of scan(this.kv, 's/open/')) {
-      const p = this.getProposal(BigInt(key.slice('s/open/'.length)))!;
-      if (p.deadlineNs <= nowNs) due.push(p);
+    const proposals: Proposal[] = [];
+    let bytes = 0;
+    for (const [k] of rows) {
+      const id = BigInt(k.slice(prefix.length));
+      const stored = this.kv.get(`p/${idKey(id)}`)!;
+      if (proposals.length > 0 && bytes + stored.length > MAX_PAGE_BYTES) break;
+      bytes += stored.length;
+      proposals.push(decodeProposal(decodeBytes(stored) as Record<string, unknown>));
     }
-    for (const p of due) this.close(p, decide(p.tally, p.electorate.totalPower, p.rules, true)!, nowNs);
-    return due.map((p) => p.id);
+    const more = proposals.length < rows.length || rows.length === limit;
+    return { proposals, next: more && proposals.length ? proposals[proposals.length - 1]!.id : null };
   }
 
-  /** When the canister should next call tick/claimExecution (null: nothing scheduled). */
+  /**
+   * Closes open proposals whose voting period has ended, earliest first, at most `max` of them
+   * (call again while it returns `max` ids). Returns the ids that changed.
+   */
+  tick(nowNs: bigint, max = MAX_CLOSE_PER_RUN): bigint[] {
+    const due = dueOpen(this.kv, nowNs, max);
+    for (const id of due) {
+      const p = this.getProposal(id)!;
+      this.close(p, decide(p.tally, p.electorate.totalPower, p.rules, true)!, nowNs);
+    }
+    return due;
+  }
+
+  /**
+   * When the canister should next call tick/claimExecution (null: nothing scheduled): now if an
+   * adopted proposal can be claimed, else the earliest end of an execution lease or deadline. Reads
+   * index entries only.
+   */
   nextWakeNs(nowNs: bigint): bigint | null {
-    let next: bigint | null = null;
-    // An adopted proposal is due now, or when the lease of its execution in flight runs out (an
-    // upgrade waits for the steward's report: no wake-up loop meanwhile).
-    for (const [key] of scan(this.kv, 's/adopted/')) {
-      const claim = this.getProposal(BigInt(key.slice('s/adopted/'.length)))!.claim;
-      const due = claim ? claim.atNs + EXECUTION_LEASE_NS : nowNs;
-      if (due <= nowNs) return nowNs;
-      if (next === null || due < next) next = due;
-    }
-    for (const [key] of scan(this.kv, 's/open/')) {
-      const d = this.getProposal(BigInt(key.slice('s/open/'.length)))!.deadlineNs;
-      if (next === null || d < next) next = d;
+    if (!this.config().indexed) return nowNs;
+    let next = earliestDeadline(this.kv);
+    for (const m of this.proposalMetas('adopted')) {
+      const at = m.leaseEndNs !== undefined && m.leaseEndNs > nowNs ? m.leaseEndNs : nowNs;
+      if (next === null || at < next) next = at;
+      if (next <= nowNs) break;
     }
     return next;
   }
@@ -297,6 +396,9 @@ export class Governance {
   /** Applies membership/rules/delegate/upgrade changes; returns a failure reason or null. */
   private applyInternal(p: Proposal, nowNs: bigint): string | null {
     const a = p.action;
+    // Membership may have changed since the proposal was made: what no longer fits fails here.
+    const misfit = this.fitProblem(a);
+    if (misfit) return misfit;
     switch (a.kind) {
       case 'add_member':
         if (this.getMember(a.principal)) return `${a.principal} is already a member`;
@@ -340,14 +442,21 @@ export class Governance {
 
   /**
    * Takes the oldest adopted proposal whose effects are not being run, and leases it to the caller
-   * for EXECUTION_LEASE_NS (a crashed execution becomes claimable again after that).
+   * for `leaseNs` (a crashed execution becomes claimable again after that; the canister uses
+   * api/executor.ts EXECUTION_LEASE_NS, derived from the writer's stall timeout).
    */
-  claimExecution(nowNs: bigint, leaseNs: bigint = EXECUTION_LEASE_NS): { id: bigint; effects: Effect[]; attempt: number } | null {
+  claimExecution(nowNs: bigint, leaseNs: bigint): { id: bigint; effects: Effect[]; attempt: number } | null {
     for (const [key] of scan(this.kv, 's/adopted/')) {
       const p = this.getProposal(BigInt(key.slice('s/adopted/'.length)))!;
       if (p.claim && p.claim.atNs + leaseNs > nowNs) continue;
+      if ((p.claim?.attempts ?? 0) >= MAX_EXECUTION_ATTEMPTS) {
+        // Every earlier run ended without reporting (it trapped): give up on this one, run the others.
+        this.recordExecution(p.id, { err: `execution did not complete after ${MAX_EXECUTION_ATTEMPTS} attempts` }, nowNs);
+        continue;
+      }
       p.claim = { atNs: nowNs, attempts: (p.claim?.attempts ?? 0) + 1 };
       this.saveProposal(p, 'adopted');
+      markLeased(this.kv, p, nowNs + leaseNs);
       return { id: p.id, effects: p.effects ?? [], attempt: p.claim.attempts };
     }
     return null;
@@ -393,40 +502,86 @@ export class Governance {
     return [...scan(this.kv, 'delegate/')].map(([, bytes]) => decodeDelegate(decodeBytes(bytes) as Record<string, unknown>));
   }
 
-  /** Writes used today (UTC day of nowNs) by a delegate. */
+  /** Writes a delegate used in the rolling 24-hour window ending at `nowNs` (delegate-budget.ts). */
   delegateWritesToday(principal: string, nowNs: bigint): number {
-    const v = getValue(this.kv, `budget/${principal}`) as Record<string, unknown> | undefined;
-    if (!v || big(v.day) !== nowNs / NS_PER_DAY) return 0;
-    return Number(v.used);
+    return used(this.budget(principal), nowNs);
+  }
+
+  private budget(principal: string): Buckets {
+    return this.buckets(`budget/${principal}`);
+  }
+
+  private buckets(key: string): Buckets {
+    const v = getValue(this.kv, key) as Record<string, unknown> | undefined;
+    return Array.isArray(v?.buckets) ? (v.buckets as [number, number][]).map(([h, c]) => [Number(h), Number(c)]) : [];
+  }
+
+  /** Refuses an upload that would take `caller` over MAX_UPLOAD_BYTES_PER_DAY in any 24 hours (writes nothing). */
+  checkUploadBytes(caller: string, bytes: number, nowNs: bigint): void {
+    const spent = used(this.uploadBuckets(caller), nowNs);
+    if (spent + bytes > MAX_UPLOAD_BYTES_PER_DAY)
+      fail(`${caller} has uploaded ${spent} bytes in the last 24 hours; ${bytes} more would pass the ${MAX_UPLOAD_BYTES_PER_DAY} allowed`);
+  }
+
+  /** Counts an upload of `bytes` against the caller's rolling 24-hour allowance. */
+  addUploadBytes(caller: string, bytes: number, nowNs: bigint): void {
+    putValue(this.kv, `uploads/${caller}`, { buckets: addWrite(this.uploadBuckets(caller), nowNs, 1, bytes) });
+  }
+
+  private uploadBuckets(caller: string): Buckets {
+    return this.buckets(`uploads/${caller}`);
+  }
+
+  /** The delegate that wrote the record at collection/rkey (while it was the last to write it), or null. */
+  authorOf(collection: string, rkey: string): string | null {
+    const v = getValue(this.kv, `author/${collection}/${rkey}`);
+    return typeof v === 'string' ? v : null;
   }
 
   /**
-   * Refuses a direct write outside the caller's delegation, or reserves one write of today's budget.
-   * The canister calls this before writing, then recordDelegateWrite on success or
-   * releaseDelegateWrite if the write did not happen.
+   * Refuses a direct write outside the caller's delegation: anonymous, not (or no longer) a
+   * delegate, expired, an operation or collection outside the scope, or a put/delete of an existing
+   * record the delegate did not write itself unless the scope allows `put_any`/`delete_any`. Writes
+   * nothing: the canister checks again when the write is committed.
    */
-  authorizeDelegateWrite(caller: string, write: { action: WriteAction; collection: string }, nowNs: bigint): void {
+  checkDelegateWrite(caller: string, write: { action: WriteAction; collection: string; rkey?: string }, nowNs: bigint, exists?: (collection: string, rkey: string) => boolean): Delegate {
     refuseAnonymous(caller);
     const d = this.getDelegate(caller) ?? fail(`${caller} is not a delegate; direct writes need a delegation adopted by vote`);
     if (delegationExpired(d.scope, nowNs)) fail(`the delegation of ${caller} has expired`);
     if (!WRITE_ACTIONS.includes(write.action)) fail(`unknown write operation ${JSON.stringify(write.action)}`);
-    if (!d.scope.actions.includes(write.action))
+    const any = write.action === 'create' ? null : (`${write.action}_any` as const);
+    if (!d.scope.actions.includes(write.action) && !(any && d.scope.actions.includes(any)))
       fail(`delegate ${caller} may not ${write.action} records (allowed: ${d.scope.actions.join(', ')})`);
     if (!d.scope.collections.includes(write.collection))
       fail(`delegate ${caller} may not write to ${write.collection} (allowed: ${d.scope.collections.join(', ')})`);
-    const used = this.delegateWritesToday(caller, nowNs);
-    if (used >= d.scope.writesPerDay) fail(`delegate ${caller} has used today's budget of ${d.scope.writesPerDay} writes`);
-    putValue(this.kv, `budget/${caller}`, { day: nowNs / NS_PER_DAY, used: used + 1 });
+    if (any && write.rkey !== undefined && !d.scope.actions.includes(any) && this.authorOf(write.collection, write.rkey) !== caller
+      && (exists?.(write.collection, write.rkey) ?? true))
+      fail(`delegate ${caller} may only ${write.action} records it wrote itself (${write.collection}/${write.rkey} is not one; a scope with ${any} allows it)`);
+    return d;
   }
 
-  /** Gives back a reserved write that did not happen (same UTC day only). */
+  /**
+   * Refuses a write outside the caller's delegation (checkDelegateWrite), or reserves one write of
+   * its rolling 24-hour budget. The canister calls this before writing, then recordDelegateWrite on
+   * success or releaseDelegateWrite if the write did not happen.
+   */
+  authorizeDelegateWrite(caller: string, write: { action: WriteAction; collection: string; rkey?: string }, nowNs: bigint, exists?: (collection: string, rkey: string) => boolean): void {
+    const d = this.checkDelegateWrite(caller, write, nowNs, exists);
+    const buckets = this.budget(caller);
+    if (used(buckets, nowNs) >= d.scope.writesPerDay) fail(`delegate ${caller} has used its budget of ${d.scope.writesPerDay} writes in 24 hours`);
+    putValue(this.kv, `budget/${caller}`, { buckets: addWrite(buckets, nowNs, 1) });
+  }
+
+  /** Gives back the most recent reserved write that did not happen. */
   releaseDelegateWrite(caller: string, nowNs: bigint): void {
-    const used = this.delegateWritesToday(caller, nowNs);
-    if (used > 0) putValue(this.kv, `budget/${caller}`, { day: nowNs / NS_PER_DAY, used: used - 1 });
+    const buckets = this.budget(caller);
+    if (used(buckets, nowNs) > 0) putValue(this.kv, `budget/${caller}`, { buckets: addWrite(buckets, nowNs, -1) });
   }
 
-  /** Audit entry for a delegate's direct write: who, what, when, the record and the commit rev. */
+  /** Audit entry for a delegate's direct write (who, what, when, the record, the rev), and who wrote the record. */
   recordDelegateWrite(caller: string, write: DelegateWrite, result: DelegateWriteResult, nowNs: bigint): void {
+    if (write.action === 'delete') this.kv.delete(`author/${write.collection}/${write.rkey}`);
+    else putValue(this.kv, `author/${write.collection}/${write.rkey}`, caller);
     this.audit(nowNs, caller, 'delegate_write', null, `${write.action} ${write.collection}/${write.rkey}`, result.uri, result.cid, result.rev);
   }
 
@@ -438,6 +593,11 @@ export class Governance {
 
   isUpgradeApproved(wasmHash: string): boolean {
     return this.upgradeApprovals().some((u) => u.wasmHash === wasmHash.toLowerCase());
+  }
+
+  /** An operational warning (e.g. a low cycle balance) in the audit log, by the canister itself. */
+  recordWarning(nowNs: bigint, detail: string): void {
+    this.audit(nowNs, 'canister', 'warning', null, detail);
   }
 
   private audit(

@@ -27,9 +27,16 @@ export type Rules = { votingPeriodNs: bigint; quorumBps: number; thresholdBps: n
 export type WriteAction = 'create' | 'put' | 'delete';
 export const WRITE_ACTIONS: readonly WriteAction[] = ['create', 'put', 'delete'];
 
+/**
+ * What a delegation allows: `put`/`delete` touch only records the delegate wrote itself (or new
+ * paths); `put_any`/`delete_any` any record of its collections.
+ */
+export type ScopeAction = WriteAction | 'put_any' | 'delete_any';
+export const SCOPE_ACTIONS: readonly ScopeAction[] = [...WRITE_ACTIONS, 'put_any', 'delete_any'];
+
 export type DelegateScope = {
   collections: string[];
-  actions: WriteAction[];
+  actions: ScopeAction[];
   writesPerDay: number;
   /** null: no expiry */
   expiresAtNs: bigint | null;
@@ -127,7 +134,7 @@ export type AuditEntry = {
   seq: bigint;
   atNs: bigint;
   actor: string;
-  event: 'init' | 'proposed' | 'voted' | 'closed' | 'executed' | 'failed' | 'delegate_write';
+  event: 'init' | 'proposed' | 'voted' | 'closed' | 'executed' | 'failed' | 'delegate_write' | 'warning';
   proposalId: bigint | null;
   detail: string;
   uri: string | null;

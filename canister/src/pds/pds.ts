@@ -211,8 +211,14 @@ export class Pds {
     return this.repo.recordCid(collection, rkey) !== undefined || this.writer.pendingExists(`${collection}/${rkey}`) === true;
   }
 
-  async write(inputs: WriteInput[]): Promise<CommitOutcome> {
-    return this.writer.submit(this.resolveWrites(inputs));
+  /** `recheck` throws if the writes are no longer allowed; the writer calls it again before committing. */
+  async write(inputs: WriteInput[], recheck?: () => void): Promise<CommitOutcome> {
+    return this.writer.submit(this.resolveWrites(inputs), recheck);
+  }
+
+  /** Whether a record exists at collection/rkey, counting writes queued for the next commits. */
+  recordExists(collection: string, rkey: string): boolean {
+    return this.pathWillExist(collection, rkey);
   }
 
   /** Parses atproto JSON text (Candid `record_json`) into the data model. */

@@ -13,8 +13,11 @@ import {
 import type { EventLog } from './event-log.ts';
 import type { AppliedOp, RepoHead, RepoStore } from './repo-store.ts';
 
-/** A commit that has been "in flight" this long is presumed lost (its callback trapped). */
-const STALE_INFLIGHT_NS = 15n * 60n * 1_000_000_000n;
+/**
+ * A commit that has been "in flight" this long is presumed lost (its callback trapped). Governance's
+ * execution lease is derived from it (a little longer), so both agree on when a run is over.
+ */
+export const WRITE_STALL_NS = 15n * 60n * 1_000_000_000n;
 
 /** A write with its rkey resolved (creates without one get a TID). */
 export interface RepoWrite {
@@ -66,6 +69,8 @@ export interface WriterDeps {
 
 type Pending = {
   writes: RepoWrite[];
+  /** Throws if the request is no longer allowed (its caller lost the right while it waited). */
+  recheck?: () => void;
   state: 'queued' | 'inflight' | 'done' | 'failed';
   outcome?: CommitOutcome;
   error?: Error;
@@ -84,7 +89,7 @@ export class GroupCommitWriter {
 
   /** True while a commit waits for its signature (new writes will queue). */
   busy(): boolean {
-    return this.inflightSince !== null && this.deps.nowNs() - this.inflightSince < STALE_INFLIGHT_NS;
+    return this.inflightSince !== null && this.deps.nowNs() - this.inflightSince < WRITE_STALL_NS;
   }
 
   queued(): number {
@@ -95,7 +100,7 @@ export class GroupCommitWriter {
    * Submits one request (up to 200 writes, applied atomically in one commit). Resolves once the
    * commit containing it is persisted; rejects with WriteRejected (no state change) otherwise.
    */
-  async submit(writes: RepoWrite[]): Promise<CommitOutcome> {
+  async submit(writes: RepoWrite[], recheck?: () => void): Promise<CommitOutcome> {
     if (writes.length === 0) throw new WriteRejected('no writes');
     checkBatchSize(writes.length);
     const seen = new Set<string>();
@@ -106,7 +111,7 @@ export class GroupCommitWriter {
     }
     // Check against the state the queue will have produced by the time this write commits.
     this.checkAgainst(writes, this.projectedExists([...this.inflight, ...this.queue]));
-    const req: Pending = { writes, state: 'queued' };
+    const req: Pending = { writes, state: 'queued', recheck };
     this.queue.push(req);
     this.stats.requests++;
     while (req.state === 'queued' || req.state === 'inflight') {
@@ -164,6 +169,7 @@ export class GroupCommitWriter {
     const live: Pending[] = [];
     for (const p of batch) {
       try {
+        p.recheck?.();
         this.checkAgainst(p.writes, overlay);
         live.push(p);
       } catch (err) {
@@ -217,6 +223,24 @@ export class GroupCommitWriter {
     const now = repo.head();
     if ((now?.rev ?? null) !== (base?.rev ?? null)) {
       for (const p of batch) settleFailed(p, new WriteRejected('repo changed while signing; retry'));
+      return;
+    }
+    // Authorization again, now that the signature is back: a request whose caller lost the right
+    // while it waited fails, and the others go back to the front of the queue for the next commit.
+    const revoked = batch.filter((p) => {
+      try {
+        p.recheck?.();
+        return false;
+      } catch (err) {
+        settleFailed(p, err);
+        return true;
+      }
+    });
+    if (revoked.length > 0) {
+      for (const p of batch.filter((q) => !revoked.includes(q)).reverse()) {
+        p.state = 'queued';
+        this.queue.unshift(p);
+      }
       return;
     }
     let result: CommitResult;

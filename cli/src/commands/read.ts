@@ -1,6 +1,7 @@
 // Read-only commands: status, members, delegates, proposals, proposal, audit.
 import type { Command, Context } from '../cli.ts';
 import { Actor, type HttpAgent } from '@dfinity/agent';
+import { freezingThresholdSeconds } from '../canister-settings.ts';
 import { CliError, usageError } from '../errors.ts';
 import { sovereigntyOf, sovereigntyText } from '../sovereignty.ts';
 import { fromOpt, tagged, tagOf } from '../../../canister/src/api/candid.ts';
@@ -83,12 +84,18 @@ export function scopeText(s: { collections: string[]; actions: Record<string, nu
 export const readCommands: Command[] = [
   {
     name: 'status',
-    summary: 'the account: DID, handle, PDS URL, canister',
+    summary: 'the account: DID, handle, PDS URL, canister, cycles',
     examples: ['canopy status', 'canopy status --json', 'canopy status --network ic --canister aaaaa-aa'],
     async run(ctx) {
       const actor = await ctx.conn.actor(false);
       const s = await actor.get_status();
-      const data: Record<string, unknown> = { did: s.did, handle: s.handle, pdsUrl: s.pds_url, canisterId: ctx.conn.canisterId() };
+      const c = await actor.get_cycles();
+      const freezing = await freezingThresholdSeconds(actor, ctx.conn.canisterId());
+      const cycles = {
+        balance: c.balance, burnPerDay: fromOpt(c.burn_per_day) ?? null, daysLeft: fromOpt(c.days_left) ?? null,
+        freezingThresholdSeconds: freezing, warning: fromOpt(c.warning) ?? null,
+      };
+      const data: Record<string, unknown> = { did: s.did, handle: s.handle, pdsUrl: s.pds_url, canisterId: ctx.conn.canisterId(), cycles };
       const plc = fromOpt(s.plc_url);
       if (plc) data.plcUrl = plc;
       const sov = await sovereigntyOf(Actor.agentOf(actor) as HttpAgent, ctx.conn.canisterId(), fromOpt(await actor.get_steward().catch(() => [] as [])) ?? null)
@@ -96,6 +103,7 @@ export const readCommands: Command[] = [
           throw new CliError(ctx.conn.explain(err));
         });
       Object.assign(data, { controllers: sov.controllers, steward: sov.steward, moduleHash: sov.moduleHash, sovereign: sov.sovereign });
+      const T = (n: bigint) => `${(Number(n) / 1e12).toFixed(3)} T`;
       ctx.emit(data, () =>
         table([
           ['DID', s.did],
@@ -110,6 +118,11 @@ export const readCommands: Command[] = [
           ['controllers', sov.controllers.join(', ') || '(none)'],
           ['steward', sov.steward ?? '(none)'],
           ['module', sov.moduleHash ?? '(none)'],
+          ['cycles', T(c.balance)],
+          ['burn', cycles.burnPerDay === null ? '(not measured yet: needs an hour of samples)' : `${T(cycles.burnPerDay)}/day`],
+          ['days left', cycles.daysLeft === null ? '(unknown)' : `${cycles.daysLeft.toFixed(1)} days until the balance is spent (it freezes a freezing threshold earlier)`],
+          ['freezing threshold', freezing === null ? '(unknown: canister_status answers controllers only)' : `${freezing} s (${(Number(freezing) / 86400).toFixed(1)} days)`],
+          ...(cycles.warning ? [['WARNING', cycles.warning]] : []),
         ]) + `\n${sovereigntyText(sov)}`,
       );
     },
