@@ -135,9 +135,10 @@ const guard = (name: string): void => {
   const problem = refusal(gov, name, msgCaller().toText(), () => msgArgData().length, time(), canisterRoles);
   if (problem) throw new Error(problem);
 };
+const decode = <K extends MethodName>(name: K): Args<K>[0] => decodeArgs<Args<K>>(M[name].args)[0];
 const arg = <K extends MethodName & GuardedMethod>(name: K): Args<K>[0] => {
   guard(name);
-  return decodeArgs<Args<K>>(M[name].args)[0];
+  return decode(name);
 };
 
 export default class {
@@ -307,7 +308,7 @@ export default class {
 
   @update(M.stage_wasm_chunk.args, M.stage_wasm_chunk.ret, { manual: true })
   stage_wasm_chunk() {
-    return replyWith(M.stage_wasm_chunk.ret, () => upgrades.stageChunk(ctx(), () => arg('stage_wasm_chunk')));
+    return replyWith(M.stage_wasm_chunk.ret, () => (guard('stage_wasm_chunk'), upgrades.stageChunk(ctx(), () => decode('stage_wasm_chunk'))));
   }
 
   @query(M.list_staged_wasm.args, M.list_staged_wasm.ret)

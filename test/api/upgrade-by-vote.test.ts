@@ -267,9 +267,9 @@ describe('upgrade by vote', () => {
       as.alice!.propose({ action: { upgrade: { ...upgrade, wasm_hash: 'ab'.repeat(32) } }, summary: [] }),
       /no complete wasm module with hash/,
     );
-    await assert.rejects(as.alice!.steward_report({ proposal_id: 1n, outcome: { failed: { reason: 'forged' } } }), /only the steward/);
-    await assert.rejects(as.eve!.set_steward(eve.getPrincipal().toText()), /only a controller/);
-    await assert.rejects(as.eve!.health_check(), /only the steward or a member/);
+    await assert.rejects(as.alice!.steward_report({ proposal_id: 1n, outcome: { failed: { reason: 'forged' } } }), /is not the steward; steward_report is refused/);
+    await assert.rejects(as.eve!.set_steward(eve.getPrincipal().toText()), /is not a controller; set_steward is refused/);
+    await assert.rejects(as.eve!.health_check(), /is not the steward or a member; health_check is refused/);
     assert.equal(tagOf((await as.anon!.get_proposal(1n))[0]!.status), 'executed');
   });
 
