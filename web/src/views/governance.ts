@@ -1,5 +1,7 @@
 // Members and voting power, delegates with their scope and today's usage, and the audit log.
+import { Actor, type HttpAgent } from '@dfinity/agent';
 import { isoFromNs, relative, percent, duration } from '../../../cli/src/format.ts';
+import { sovereigntyOf, sovereigntyText } from '../../../cli/src/sovereignty.ts';
 import { tag } from '../canister.ts';
 import { h, replace } from '../dom.ts';
 import { allMembers, type App } from '../app.ts';
@@ -60,14 +62,20 @@ export function healthView(app: App, signal: AbortSignal): HTMLElement {
   const box = h('div', { 'aria-live': 'polite' }, h('p', { class: 'muted' }, 'Loading…'));
   const show = showWhenChanged(box);
   const na = (why: string) => h('span', { class: 'na' }, 'not available', h('small', { class: 'muted' }, ` — ${why}`));
+  const T = (n: bigint) => `${(Number(n) / 1e12).toFixed(3)} T cycles`;
   poll(async () => {
     const actor = await app.session.actor();
-    const [s, approvals] = await Promise.all([
+    const [s, approvals, cycles, steward] = await Promise.all([
       actor.get_status(),
       actor.list_upgrade_approvals(),
+      actor.get_cycles(),
+      actor.get_steward(),
     ]);
-    const missing = 'the canister does not report it (get_status has no such field)';
-    show([s, approvals], () => [
+    // Controllers and module hash as the IC certifies them (read_state): what the canister says of itself is not evidence.
+    const sov = await sovereigntyOf(Actor.agentOf(actor) as HttpAgent, app.session.config.canisterId, steward[0] ?? null);
+    const burn = cycles.burn_per_day[0];
+    const days = cycles.days_left[0];
+    show([s, approvals, cycles, sov], () => [
       h('dl', { class: 'facts' },
         h('dt', {}, 'Canister'), h('dd', { class: 'mono' }, app.session.config.canisterId),
         h('dt', {}, 'Network'), h('dd', {}, app.session.local ? 'local replica' : 'Internet Computer'),
@@ -76,9 +84,14 @@ export function healthView(app: App, signal: AbortSignal): HTMLElement {
         h('dt', {}, 'Event log head'), h('dd', {}, `seq ${s.head_seq}`),
         h('dt', {}, 'Signing key'), h('dd', { class: 'mono small' }, s.signing_key),
         s.plc_url[0] ? [h('dt', {}, 'PLC directory'), h('dd', { class: 'mono' }, s.plc_url[0])] : null,
-        h('dt', {}, 'Cycle balance'), h('dd', {}, na(missing)),
-        h('dt', {}, 'Controllers'), h('dd', {}, na(missing)),
-        h('dt', {}, 'Module hash'), h('dd', {}, na(missing))),
+        h('dt', {}, 'Cycle balance'), h('dd', {}, T(cycles.balance)),
+        h('dt', {}, 'Burn rate'), h('dd', {}, burn === undefined ? na('needs an hour of samples') : `${T(burn)} a day`),
+        h('dt', {}, 'Days left'), h('dd', {}, days === undefined ? na('no burn rate yet') : `${days.toFixed(1)} days until the balance is spent`),
+        cycles.warning[0] ? [h('dt', {}, 'Warning'), h('dd', { class: 'error' }, cycles.warning[0])] : null,
+        h('dt', {}, 'Controllers'), h('dd', { class: 'mono small' }, sov.controllers.join(', ') || '(none)'),
+        h('dt', {}, 'Steward'), h('dd', { class: 'mono small' }, sov.steward ?? '(none)'),
+        h('dt', {}, 'Module hash'), h('dd', { class: 'mono small' }, sov.moduleHash ?? '(no module)'),
+        h('dt', {}, 'Who can change the code'), h('dd', { class: sov.people.length ? 'error' : '' }, sovereigntyText(sov))),
       h('h2', {}, 'Approved upgrades'),
       approvals.length === 0 ? h('p', { class: 'muted' }, 'No upgrade has been approved.') :
         table(['Module SHA-256', 'Proposal', 'When'], approvals.map((a) => [
