@@ -11,7 +11,8 @@ import { initArgs, methods as M, type Args, type HttpResponseC, type InitArgsC, 
 import { StableBytesKv, StableKv, stableBlockMap } from './ic/stable-kv.ts';
 import { DERIVATION, IcEcdsaSigner } from './ic/ecdsa-signer.ts';
 import { yieldTurn } from './ic/yield-turn.ts';
-import { httpPostJson } from './ic/https-outcall.ts';
+import { httpGet, httpPostJson } from './ic/https-outcall.ts';
+import { PlcSubmitter } from './pds/plc-submit.ts';
 import { decodeArgs, replyWith } from './ic/reply.ts';
 import { PackedBlockStore } from './storage/block-store.ts';
 import { executeAdopted, pinnedBlobs } from './api/executor.ts';
@@ -44,6 +45,7 @@ const gov = new Governance(scopedKv(kv, 'gov'), {
   },
   wake: (atNs) => scheduleGovernance(atNs),
 });
+const plc = new PlcSubmitter(pds, { post: httpPostJson, get: httpGet });
 const model = pdsReadModel(pds);
 const handlers = governanceHandlers(gov);
 const ctx = (): CallContext => ({ caller: msgCaller().toText(), nowNs: time() });
@@ -59,16 +61,34 @@ function scheduleGovernance(atNs: bigint): void {
   setTimer(delay, async () => {
     governanceWakeNs = null;
     await executeAdopted(pds, gov, () => time());
+    schedulePlcSubmission(plc.nextDueNs()); // adopted identity changes queue PLC operations
     const next = gov.nextWakeNs(time());
     if (next !== null) scheduleGovernance(next);
+  });
+}
+
+// Queued PLC operations are submitted until the directory accepts them (backoff in plc-submit.ts).
+let plcWakeNs: bigint | null = null;
+function schedulePlcSubmission(atNs: bigint | null): void {
+  if (atNs === null || (plcWakeNs !== null && plcWakeNs <= atNs)) return;
+  plcWakeNs = atNs;
+  const now = time();
+  setTimer(atNs > now ? Number((atNs - now) / 1_000_000_000n) + 1 : 0, async () => {
+    plcWakeNs = null;
+    try {
+      await plc.run();
+    } catch (err) {
+      console.log(`PLC submission failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    schedulePlcSubmission(plc.nextDueNs());
   });
 }
 
 async function bootstrapTask(): Promise<void> {
   try {
     await pds.bootstrap();
-    const s = pds.identity.state();
-    if (s?.method === 'plc' && !s.plcSubmitted) await api.submitPlc(pds, httpPostJson);
+    pds.identity.migrateLegacyPlc(time());
+    schedulePlcSubmission(plc.nextDueNs());
   } catch (err) {
     console.log(`bootstrap failed, retrying in 30 s: ${err instanceof Error ? err.message : String(err)}`);
     setTimer(30, bootstrapTask);
@@ -193,7 +213,7 @@ export default class {
   submit_plc_operation() {
     return replyWith(M.submit_plc_operation.ret, () => {
       api.requireMember(gov, ctx().caller);
-      return api.submitPlc(pds, httpPostJson);
+      return api.submitPlc(pds, plc).finally(() => schedulePlcSubmission(plc.nextDueNs()));
     });
   }
 

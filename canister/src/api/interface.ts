@@ -154,12 +154,27 @@ export const BlobChunkArgs = record({ upload_id: text, offset: nat64, data: byte
 export const BlobFinishArgs = record({ upload_id: text });
 export const BlobRef = record({ cid: text, mime_type: text, size: nat64 });
 
+export const PlcOperationView = record({
+  index: nat32,
+  reason: text,
+  operation_json: text,
+  cid: text,
+  signed_at_ns: nat64,
+  accepted: bool,
+  accepted_at_ns: opt(nat64),
+  attempts: nat32,
+  last_error: opt(text),
+  next_attempt_ns: opt(nat64),
+});
+/** The newest operation (operation_json/cid, submitted = accepted) and the history, newest first. */
 export const PlcStatus = record({
   operation_json: opt(text),
   operation_cid: opt(text),
   submitted: bool,
   last_error: opt(text),
   rotation_key: opt(text),
+  pending: nat32,
+  history: vec(PlcOperationView),
 });
 /** The management canister's HTTPS-outcall response, as the transform query receives and returns it. */
 export const HttpOutcallResponse = record({ status: nat, headers: vec(record({ name: text, value: text })), body: bytes });
