@@ -36,6 +36,12 @@ async function runEffect(pds: Pds, effect: Effect, result: ExecutionResult): Pro
     case 'setAccountActive':
       pds.setActive(effect.active);
       return;
+    case 'setRotationKeys':
+      await pds.setRotationKeys(effect.keys);
+      return;
+    case 'setPdsEndpoint':
+      await pds.setPdsEndpoint(effect.url);
+      return;
   }
 }
 

@@ -72,6 +72,8 @@ export function actionFromC(c: ProposalActionC): ProposalAction {
   if ('revoke_delegate' in c) return { kind: 'revoke_delegate', ...c.revoke_delegate };
   if ('set_account_active' in c) return { kind: 'set_account_active', active: c.set_account_active.active };
   if ('approve_upgrade' in c) return { kind: 'approve_upgrade', wasmHash: c.approve_upgrade.wasm_hash };
+  if ('set_rotation_keys' in c) return { kind: 'set_rotation_keys', keys: c.set_rotation_keys.keys };
+  if ('set_pds_endpoint' in c) return { kind: 'set_pds_endpoint', url: c.set_pds_endpoint.url };
   throw new GovernanceError(`unknown proposal kind ${tagOf(c)}`);
 }
 
@@ -102,6 +104,8 @@ export function actionToC(a: ProposalAction): ProposalActionC {
     case 'revoke_delegate': return { revoke_delegate: { principal: a.principal } };
     case 'set_account_active': return { set_account_active: { active: a.active } };
     case 'approve_upgrade': return { approve_upgrade: { wasm_hash: a.wasmHash } };
+    case 'set_rotation_keys': return { set_rotation_keys: { keys: a.keys } };
+    case 'set_pds_endpoint': return { set_pds_endpoint: { url: a.url } };
   }
 }
 

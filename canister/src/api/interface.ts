@@ -45,6 +45,9 @@ export const ProposalAction = variant({
   revoke_delegate: PrincipalArg,
   set_account_active: record({ active: bool }),
   approve_upgrade: record({ wasm_hash: text }),
+  /** did:plc rotation keys after the canister's own key (which stays first); at most 4 did:keys. */
+  set_rotation_keys: record({ keys: vec(text) }),
+  set_pds_endpoint: record({ url: text }),
 });
 export const ProposeArgs = record({ action: ProposalAction, summary: opt(text) });
 export const VoteChoice = tags('yes', 'no', 'abstain');

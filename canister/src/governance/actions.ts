@@ -9,6 +9,7 @@ import { ensureValidRecord, parseRecordJson } from '../bsky/records.ts';
 import { RecordInputError } from '../bsky/types.ts';
 import { delegationExpired, isAnonymous } from './permissions.ts';
 import { ensureRules } from './rules.ts';
+import { checkIdentityAction, identityEffects } from './identity-actions.ts';
 import {
   GovernanceError, WRITE_ACTIONS, type DelegateScope, type Effect, type GovernanceEnv,
   type Proposal, type ProposalAction,
@@ -117,6 +118,9 @@ function checkActionInput(env: GovernanceEnv, action: ProposalAction, nowNs: big
     case 'approve_upgrade':
       if (!/^[0-9a-f]{64}$/.test(action.wasmHash)) fail('the wasm hash must be 64 lowercase hex digits (SHA-256 of the module)');
       return { action, preview: null };
+    case 'set_rotation_keys':
+    case 'set_pds_endpoint':
+      return { action: checkIdentityAction(env, action), preview: null };
     default:
       return fail(`unknown proposal kind ${JSON.stringify((action as { kind: unknown }).kind)}`);
   }
@@ -157,6 +161,9 @@ export function effectsFor(p: Proposal, adoptedAtNs: bigint): Effect[] {
       return [{ type: 'setHandle', handle: a.handle }];
     case 'set_account_active':
       return [{ type: 'setAccountActive', active: a.active }];
+    case 'set_rotation_keys':
+    case 'set_pds_endpoint':
+      return identityEffects(a);
     default:
       return [];
   }

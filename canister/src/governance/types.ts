@@ -48,12 +48,16 @@ export type ProposalAction =
   | { kind: 'grant_delegate'; principal: string; scope: DelegateScope }
   | { kind: 'revoke_delegate'; principal: string }
   | { kind: 'set_account_active'; active: boolean }
-  | { kind: 'approve_upgrade'; wasmHash: string };
+  | { kind: 'approve_upgrade'; wasmHash: string }
+  /** did:plc rotation keys after the canister's own (which always comes first). */
+  | { kind: 'set_rotation_keys'; keys: string[] }
+  | { kind: 'set_pds_endpoint'; url: string };
 
 export type ProposalKind = ProposalAction['kind'];
 export const PROPOSAL_KINDS: readonly ProposalKind[] = [
   'post', 'delete_record', 'put_record', 'update_profile', 'set_handle', 'add_member', 'remove_member',
   'set_member_power', 'set_rules', 'grant_delegate', 'revoke_delegate', 'set_account_active', 'approve_upgrade',
+  'set_rotation_keys', 'set_pds_endpoint',
 ];
 
 /** A repo write the canister performs. `put` = create or replace (the executor checks which). */
@@ -68,7 +72,9 @@ export type Effect =
   | { type: 'writes'; writes: GovWrite[] }
   | { type: 'updateProfile'; patch: ProfilePatch }
   | { type: 'setHandle'; handle: string }
-  | { type: 'setAccountActive'; active: boolean };
+  | { type: 'setAccountActive'; active: boolean }
+  | { type: 'setRotationKeys'; keys: string[] }
+  | { type: 'setPdsEndpoint'; url: string };
 
 export type ExecutionResult = { rev: string | null; records: { uri: string; cid: string | null }[] };
 export type ExecutionOutcome = { ok: ExecutionResult } | { err: string };

@@ -4,7 +4,8 @@
 import { base32 } from 'multiformats/bases/base32';
 import { base64url } from 'multiformats/bases/base64';
 import { encodeBlock, encodeCbor, sha256 } from '../atproto/cbor.ts';
-import { parseDidKey, type Signer } from '../atproto/crypto.ts';
+import type { Signer } from '../atproto/crypto.ts';
+import { checkDidKeys, MAX_ROTATION_KEYS } from '../atproto/plc-keys.ts';
 import { normalizeLowS } from '../repo/commit.ts';
 
 export type PlcService = { type: string; endpoint: string };
@@ -22,9 +23,6 @@ export type PlcOperation = {
 /** The part of an identity a PLC operation states. */
 export type PlcContent = { handle: string; pdsUrl: string; signingKey: string; rotationKeys: string[] };
 
-/** PLC directories accept at most 5 rotation keys. */
-export const MAX_ROTATION_KEYS = 5;
-
 export class PlcOperationError extends Error {
   override name = 'PlcOperationError';
 }
@@ -32,15 +30,11 @@ export class PlcOperationError extends Error {
 export function checkRotationKeys(keys: string[]): string[] {
   if (keys.length === 0) throw new PlcOperationError('at least one rotation key is required');
   if (keys.length > MAX_ROTATION_KEYS) throw new PlcOperationError(`at most ${MAX_ROTATION_KEYS} rotation keys are allowed`);
-  if (new Set(keys).size !== keys.length) throw new PlcOperationError('rotation keys must be distinct');
-  for (const k of keys) {
-    try {
-      parseDidKey(k);
-    } catch (err) {
-      throw new PlcOperationError(`rotation key ${JSON.stringify(k)} is not a valid did:key: ${(err as Error).message}`);
-    }
+  try {
+    return checkDidKeys(keys);
+  } catch (err) {
+    throw new PlcOperationError((err as Error).message);
   }
-  return keys;
 }
 
 export function unsignedPlcOperation(c: PlcContent, prev: string | null): PlcOperation {

@@ -59,6 +59,8 @@ function actionDetail(p: ProposalViewC): string {
     case 'revoke_delegate': return `revoke delegate ${a.principal}`;
     case 'set_account_active': return a.active ? 'reactivate the account' : 'deactivate the account';
     case 'approve_upgrade': return `approve wasm ${a.wasm_hash}`;
+    case 'set_rotation_keys': return `rotation keys → the canister's key${a.keys.length ? `, then ${a.keys.join(', ')}` : ' only'}`;
+    case 'set_pds_endpoint': return `PDS endpoint → ${a.url}`;
     default: return '';
   }
 }
