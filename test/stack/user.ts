@@ -25,6 +25,8 @@ export interface CanopyUser {
   proposal(stack: RunningStack, id: number): Promise<ProposalJson>;
   /** A delegate's direct write. */
   writePost(stack: RunningStack, text: string): Promise<{ uri: string; cid: string; rev: string }>;
+  /** Any `canopy <args> --json`. */
+  run(stack: RunningStack, args: string[]): Promise<unknown>;
   cleanup(): void;
 }
 
@@ -83,6 +85,9 @@ export async function cliUser(): Promise<CanopyUser> {
     },
     async writePost(stack, text) {
       return (await canopy(configDir, stack, ['write', 'post', '--text', text])) as { uri: string; cid: string; rev: string };
+    },
+    run(stack, args) {
+      return canopy(configDir, stack, args);
     },
     cleanup() {
       rmSync(configDir, { recursive: true, force: true });
