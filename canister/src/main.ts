@@ -13,6 +13,7 @@ import { DERIVATION, IcEcdsaSigner } from './ic/ecdsa-signer.ts';
 import { yieldTurn } from './ic/yield-turn.ts';
 import { httpGet, httpPostJson } from './ic/https-outcall.ts';
 import { PlcSubmitter } from './pds/plc-submit.ts';
+import { migrationServiceAuth } from './pds/migration.ts';
 import { decodeArgs, replyWith } from './ic/reply.ts';
 import { PackedBlockStore } from './storage/block-store.ts';
 import { executeAdopted, pinnedBlobs } from './api/executor.ts';
@@ -214,6 +215,14 @@ export default class {
     return replyWith(M.submit_plc_operation.ret, () => {
       api.requireMember(gov, ctx().caller);
       return api.submitPlc(pds, plc).finally(() => schedulePlcSubmission(plc.nextDueNs()));
+    });
+  }
+
+  @update(M.migration_service_auth.args, M.migration_service_auth.ret, { manual: true })
+  migration_service_auth() {
+    return replyWith(M.migration_service_auth.ret, () => {
+      api.requireMember(gov, ctx().caller);
+      return migrationServiceAuth(pds);
     });
   }
 

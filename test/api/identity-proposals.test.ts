@@ -11,6 +11,7 @@ import { executeAdopted } from '../../canister/src/api/executor.ts';
 import { PlcSubmitter } from '../../canister/src/pds/plc-submit.ts';
 import type { ProposalAction } from '../../canister/src/governance/types.ts';
 import { LocalSigner } from '../../canister/src/atproto/crypto.ts';
+import { fetchPlcHttp } from '../support/plc-http.ts';
 import { startPlcDirectory } from '../../scripts/stack/plc-directory.ts';
 import { memoryPds } from '../pds/fixtures.ts';
 
@@ -37,17 +38,6 @@ async function setup(plcUrl?: string) {
   return { ...env, gov, member, adopt };
 }
 
-const fetchHttp = {
-  post: async (url: string, json: string) => {
-    const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: json });
-    return { status: r.status, body: await r.text() };
-  },
-  get: async (url: string) => {
-    const r = await fetch(url);
-    return { status: r.status, body: await r.text() };
-  },
-};
-
 test('handle, rotation keys and PDS endpoint by vote: each a PLC operation the directory accepts, in order', async (t) => {
   const dir = await startPlcDirectory();
   t.after(() => dir.close());
@@ -59,7 +49,7 @@ test('handle, rotation keys and PDS endpoint by vote: each a PLC operation the d
   await adopt({ kind: 'set_pds_endpoint', url: 'https://pds.example.com/' });
   assert.equal(pds.identity.plcLog.count(), 4);
   assert.equal(pds.identity.require().handle, s.handle, 'nothing applied before the directory accepted it');
-  assert.equal(await new PlcSubmitter(pds, fetchHttp).run(), null);
+  assert.equal(await new PlcSubmitter(pds, fetchPlcHttp()).run(), null);
 
   const st = pds.identity.require();
   assert.equal(st.handle, 'renamed.test');

@@ -9,6 +9,7 @@ import { LocalSigner, type Signer } from '../../canister/src/atproto/crypto.ts';
 import { decodeFrame } from '../../canister/src/repo/events.ts';
 import { PlcSubmitter, RETRY_FIRST_NS, type PlcHttp } from '../../canister/src/pds/plc-submit.ts';
 import { plcStatusC } from '../../canister/src/api/pds-methods.ts';
+import { fetchPlcHttp } from '../support/plc-http.ts';
 import { startPlcDirectory } from '../../scripts/stack/plc-directory.ts';
 import { memoryPds } from './fixtures.ts';
 
@@ -26,20 +27,6 @@ class HighSSigner implements Signer {
     return new secp256k1.Signature(sig.r, N - sig.s).toCompactRawBytes();
   }
 }
-
-const fetchHttp = (calls = { post: 0, get: 0 }): PlcHttp & { calls: typeof calls } => ({
-  calls,
-  async post(url, json) {
-    calls.post++;
-    const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: json });
-    return { status: r.status, body: await r.text() };
-  },
-  async get(url) {
-    calls.get++;
-    const r = await fetch(url);
-    return { status: r.status, body: await r.text() };
-  },
-});
 
 function identityFrames(pds: ReturnType<typeof memoryPds>['pds']) {
   return pds.events.page(0n, 1000, 10_000_000).events.map((e) => decodeFrame(e.frame)).filter((f) => (f.header as { t: string }).t === '#identity');
@@ -72,7 +59,7 @@ test('genesis signed with a high-S signer is normalized to low-S; the directory 
   const { pds } = await plcPds(dir.url, new HighSSigner(LocalSigner.generate()));
   const s = pds.identity.require();
   const before = identityFrames(pds).length; // account creation's #identity
-  const http = fetchHttp();
+  const http = fetchPlcHttp();
   const submitter = new PlcSubmitter(pds, http);
   assert.equal(await submitter.run(), null);
   assert.equal(identityFrames(pds).length, before + 1);
@@ -101,7 +88,7 @@ test('changes queue behind an unaccepted operation, are retried with backoff, an
   const { pds, clock } = await plcPds(dir.url);
   const s0 = pds.identity.require();
   let down = true;
-  const real = fetchHttp();
+  const real = fetchPlcHttp();
   const http: PlcHttp = {
     post: (u, j) => (down ? Promise.reject(new Error('connection refused')) : real.post(u, j)),
     get: (u) => (down ? Promise.reject(new Error('connection refused')) : real.get(u)),
@@ -155,7 +142,7 @@ test('an accepted operation whose answer was lost is recognised from the directo
   const dir = await startPlcDirectory();
   t.after(() => dir.close());
   const { pds } = await plcPds(dir.url);
-  const real = fetchHttp();
+  const real = fetchPlcHttp();
   const http: PlcHttp = {
     post: async (u, j) => {
       await real.post(u, j);
@@ -188,7 +175,7 @@ test('rotation keys: the canister\'s key first plus up to four did:keys; the dir
   assert.equal(pds.identity.plcLog.count(), 1); // refusals queued nothing
   const e = await pds.setRotationKeys([recoveryKey.did()]);
   assert.deepEqual(JSON.parse(e.op).rotationKeys, [s.rotationKey, recoveryKey.did()]);
-  assert.equal(await new PlcSubmitter(pds, fetchHttp()).run(), null);
+  assert.equal(await new PlcSubmitter(pds, fetchPlcHttp()).run(), null);
   const { data } = await checkAuditLog(dir.url, s.did);
   assert.deepEqual(data.rotationKeys, [s.rotationKey, recoveryKey.did()]);
   // The recovery key now controls the DID: the directory accepts its operation (signed here with the

@@ -6,6 +6,7 @@ import { applyProfilePatch, PROFILE_COLLECTION, PROFILE_RKEY } from '../bsky/pro
 import { decodeCbor } from '../atproto/cbor.ts';
 import type { Pds, WriteInput } from '../pds/pds.ts';
 import { blobRefs } from '../pds/blobs.ts';
+import { authorizeMigration, queueMigrationOperation } from '../pds/migration.ts';
 
 function toInput(w: GovWrite): WriteInput {
   if (w.action === 'delete') return { action: 'delete', collection: w.collection, rkey: w.rkey };
@@ -41,6 +42,12 @@ async function runEffect(pds: Pds, effect: Effect, result: ExecutionResult): Pro
       return;
     case 'setPdsEndpoint':
       await pds.setPdsEndpoint(effect.url);
+      return;
+    case 'authorizeMigration':
+      authorizeMigration(pds, effect);
+      return;
+    case 'migrateOut':
+      await queueMigrationOperation(pds, effect, effect.credentials);
       return;
   }
 }

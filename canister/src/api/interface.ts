@@ -48,6 +48,12 @@ export const ProposalAction = variant({
   /** did:plc rotation keys after the canister's own key (which stays first); at most 4 did:keys. */
   set_rotation_keys: record({ keys: vec(text) }),
   set_pds_endpoint: record({ url: text }),
+  /** Moving to another PDS: first naming the destination (authorizes its createAccount), then with its credentials. */
+  migrate_out: record({
+    pds_url: text,
+    pds_did: text,
+    credentials: opt(record({ signing_key: text, rotation_keys: vec(text), handle: text })),
+  }),
 });
 export const ProposeArgs = record({ action: ProposalAction, summary: opt(text) });
 export const VoteChoice = tags('yes', 'no', 'abstain');
@@ -225,6 +231,8 @@ export const methods = {
   submit_plc_operation: update([], PlcStatus),
   /** The HTTPS-outcall transform (replicas must agree on the response): called by the IC, not by agents. */
   plc_transform: query([TransformArgs], HttpOutcallResponse),
+  /** A members-only createAccount service-auth token for the adopted migration's destination. */
+  migration_service_auth: update([], text),
 
   propose: update([ProposeArgs], nat64),
   vote: update([VoteArgs], ProposalView),

@@ -120,6 +120,7 @@ function checkActionInput(env: GovernanceEnv, action: ProposalAction, nowNs: big
       return { action, preview: null };
     case 'set_rotation_keys':
     case 'set_pds_endpoint':
+    case 'migrate_out':
       return { action: checkIdentityAction(env, action), preview: null };
     default:
       return fail(`unknown proposal kind ${JSON.stringify((action as { kind: unknown }).kind)}`);
@@ -163,6 +164,7 @@ export function effectsFor(p: Proposal, adoptedAtNs: bigint): Effect[] {
       return [{ type: 'setAccountActive', active: a.active }];
     case 'set_rotation_keys':
     case 'set_pds_endpoint':
+    case 'migrate_out':
       return identityEffects(a);
     default:
       return [];

@@ -2,9 +2,20 @@
 // becomes a PLC operation the canister signs with its rotation key after adoption (the PDS queues it
 // and submits it until the directory accepts it). did:web has neither: its document is served at its hostname.
 import { checkDidKeys, MAX_ROTATION_KEYS } from '../atproto/plc-keys.ts';
+import { parseDidKey } from '../atproto/did-key.ts';
+import { isValidDid, isValidHandle, normalizeHandle } from '../atproto/syntax/index.ts';
 import { GovernanceError, type Effect, type GovernanceEnv, type ProposalAction } from './types.ts';
 
-type IdentityAction = Extract<ProposalAction, { kind: 'set_rotation_keys' | 'set_pds_endpoint' }>;
+type IdentityAction = Extract<ProposalAction, { kind: 'set_rotation_keys' | 'set_pds_endpoint' | 'migrate_out' }>;
+
+const keyProblem = (fn: () => unknown): string | null => {
+  try {
+    fn();
+    return null;
+  } catch (err) {
+    return (err as Error).message;
+  }
+};
 
 function requirePlc(env: GovernanceEnv, what: string): void {
   if (env.did().startsWith('did:web:')) {
@@ -39,10 +50,34 @@ export function checkIdentityAction(env: GovernanceEnv, a: IdentityAction): Iden
     }
     return a;
   }
-  requirePlc(env, 'the PDS endpoint');
-  return { kind: 'set_pds_endpoint', url: ensurePdsEndpoint(a.url) };
+  if (a.kind === 'set_pds_endpoint') {
+    requirePlc(env, 'the PDS endpoint');
+    return { kind: 'set_pds_endpoint', url: ensurePdsEndpoint(a.url) };
+  }
+  requirePlc(env, 'migrating out');
+  if (!isValidDid(a.pdsDid)) throw new GovernanceError(`the destination's DID ${JSON.stringify(a.pdsDid)} is not a DID (see its describeServer)`);
+  const c = a.credentials;
+  if (c) {
+    const problem =
+      keyProblem(() => parseDidKey(c.signingKey)) ??
+      (c.rotationKeys.length < 1 || c.rotationKeys.length > MAX_ROTATION_KEYS ? `1 to ${MAX_ROTATION_KEYS} rotation keys` : null) ??
+      keyProblem(() => checkDidKeys(c.rotationKeys)) ??
+      (isValidHandle(c.handle) ? null : `invalid handle ${JSON.stringify(c.handle)}`);
+    if (problem) throw new GovernanceError(`migration credentials: ${problem}`);
+  }
+  return {
+    kind: 'migrate_out', pdsUrl: ensurePdsEndpoint(a.pdsUrl), pdsDid: a.pdsDid,
+    credentials: c ? { signingKey: c.signingKey, rotationKeys: [...c.rotationKeys], handle: normalizeHandle(c.handle) } : null,
+  };
 }
 
 export function identityEffects(a: IdentityAction): Effect[] {
-  return a.kind === 'set_rotation_keys' ? [{ type: 'setRotationKeys', keys: a.keys }] : [{ type: 'setPdsEndpoint', url: a.url }];
+  switch (a.kind) {
+    case 'set_rotation_keys': return [{ type: 'setRotationKeys', keys: a.keys }];
+    case 'set_pds_endpoint': return [{ type: 'setPdsEndpoint', url: a.url }];
+    case 'migrate_out':
+      return a.credentials
+        ? [{ type: 'migrateOut', pdsUrl: a.pdsUrl, pdsDid: a.pdsDid, credentials: a.credentials }]
+        : [{ type: 'authorizeMigration', pdsUrl: a.pdsUrl, pdsDid: a.pdsDid }];
+  }
 }

@@ -51,13 +51,17 @@ export type ProposalAction =
   | { kind: 'approve_upgrade'; wasmHash: string }
   /** did:plc rotation keys after the canister's own (which always comes first). */
   | { kind: 'set_rotation_keys'; keys: string[] }
-  | { kind: 'set_pds_endpoint'; url: string };
+  | { kind: 'set_pds_endpoint'; url: string }
+  /** Without credentials: authorizes the move (service auth for createAccount); with them: the PLC operation. */
+  | { kind: 'migrate_out'; pdsUrl: string; pdsDid: string; credentials: MigrationCredentials | null };
+
+export type MigrationCredentials = { signingKey: string; rotationKeys: string[]; handle: string };
 
 export type ProposalKind = ProposalAction['kind'];
 export const PROPOSAL_KINDS: readonly ProposalKind[] = [
   'post', 'delete_record', 'put_record', 'update_profile', 'set_handle', 'add_member', 'remove_member',
   'set_member_power', 'set_rules', 'grant_delegate', 'revoke_delegate', 'set_account_active', 'approve_upgrade',
-  'set_rotation_keys', 'set_pds_endpoint',
+  'set_rotation_keys', 'set_pds_endpoint', 'migrate_out',
 ];
 
 /** A repo write the canister performs. `put` = create or replace (the executor checks which). */
@@ -74,7 +78,9 @@ export type Effect =
   | { type: 'setHandle'; handle: string }
   | { type: 'setAccountActive'; active: boolean }
   | { type: 'setRotationKeys'; keys: string[] }
-  | { type: 'setPdsEndpoint'; url: string };
+  | { type: 'setPdsEndpoint'; url: string }
+  | { type: 'authorizeMigration'; pdsUrl: string; pdsDid: string }
+  | { type: 'migrateOut'; pdsUrl: string; pdsDid: string; credentials: MigrationCredentials };
 
 export type ExecutionResult = { rev: string | null; records: { uri: string; cid: string | null }[] };
 export type ExecutionOutcome = { ok: ExecutionResult } | { err: string };

@@ -279,7 +279,8 @@ export class Pds {
   plcAccepted(entry: PlcEntry): IdentityState {
     const s = this.identity.applyAccepted(entry);
     this.emitIdentity(s);
-    return s;
+    // The DID now names another PDS: this one stops accepting writes and tells relays (#account).
+    return entry.reason === 'migrate_out' ? this.setActive(false) : s;
   }
 
   private emitIdentity(s: IdentityState): void {
