@@ -3,13 +3,14 @@ import { runCli, type Command, type Io } from './cli.ts';
 import { identityCommands } from './commands/identity.ts';
 import { proposeCommands } from './commands/propose.ts';
 import { proposeIdentityCommands } from './commands/propose-identity.ts';
+import { migrateCommands } from './commands/migrate.ts';
 import { readCommands } from './commands/read.ts';
 import { uploadCommands } from './commands/upload.ts';
 import { voteCommands } from './commands/vote.ts';
 import { writeCommands } from './commands/write.ts';
 
 /** In the order `canopy help` lists them: reading, voting, proposing, writing, then local set-up. */
-export const COMMANDS: Command[] = [...readCommands, ...voteCommands, ...proposeCommands, ...proposeIdentityCommands, ...writeCommands, ...uploadCommands, ...identityCommands];
+export const COMMANDS: Command[] = [...readCommands, ...voteCommands, ...proposeCommands, ...proposeIdentityCommands, ...migrateCommands, ...writeCommands, ...uploadCommands, ...identityCommands];
 
 export function processIo(): Io {
   return {

@@ -2,7 +2,8 @@
 // and the canister registers its did:plc there through the replica's HTTPS outcalls. A handle change
 // voted with the CLI reaches the directory, then the firehose (#identity); @did-plc/lib checks the
 // directory's log. A restart on the same state directory gives the fresh directory the accepted
-// operations again.
+// operations again. Finally `canopy migrate out` moves the account to the reference PDS (@atproto/pds)
+// registered at the same directory.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -16,6 +17,7 @@ import { startStack, type RunningStack, type StackPorts } from '../../scripts/st
 import { freePort } from '../../scripts/stack/processes.ts';
 import { until } from '../support/until.ts';
 import { cliUser, type CanopyUser } from './user.ts';
+import { startReferencePds } from '../conformance/reference-pds.ts';
 
 const START_TIMEOUT = { timeout: 300_000 };
 const WAIT = { timeoutMs: 90_000, intervalMs: 250 };
@@ -95,6 +97,28 @@ test('restart on the same state directory: the in-memory directory is given the 
     assert.equal(s.did, did);
     const data = await directoryData(s);
     assert.deepEqual(data?.alsoKnownAs, ['at://renamed.test']);
+  } catch (e) {
+    console.log(logs.slice(-80).join('\n'));
+    throw e;
+  }
+});
+
+test('canopy migrate out: the one-member DAO moves the account to the reference PDS; the directory names it; the account here is deactivated', START_TIMEOUT, async (t) => {
+  const s = stack!;
+  const ref = await startReferencePds({ plc: { url: s.plcUrl!, close: async () => undefined } });
+  t.after(() => ref.close());
+  try {
+    const out = (await user.run(s, ['migrate', 'out', '--to', ref.url, '--handle', 'moved.test', '--email', 'moved@example.com', '--password', 'moved-password'])) as { did: string; pds: string; status: string };
+    assert.deepEqual(out, { did: s.did, pds: ref.url, status: 'migrated' });
+    const data = await directoryData(s);
+    assert.equal(data?.services.atproto_pds.endpoint, ref.url);
+    const repoStatus = (await (await fetch(`${s.pdsUrl}/xrpc/com.atproto.sync.getRepoStatus?did=${s.did}`)).json()) as { active: boolean; status?: string };
+    assert.deepEqual([repoStatus.active, repoStatus.status], [false, 'deactivated']);
+    const there = (await (await fetch(`${ref.url}/xrpc/com.atproto.sync.getRepoStatus?did=${s.did}`)).json()) as { active: boolean };
+    assert.equal(there.active, true);
+    // Resumable: running it again finds every step done.
+    const again = (await user.run(s, ['migrate', 'out', '--to', ref.url, '--handle', 'moved.test', '--email', 'moved@example.com', '--password', 'moved-password'])) as { status: string };
+    assert.equal(again.status, 'migrated');
   } catch (e) {
     console.log(logs.slice(-80).join('\n'));
     throw e;

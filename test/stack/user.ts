@@ -58,7 +58,7 @@ function canopy(configDir: string, stack: RunningStack, args: string[]): Promise
       const cmd = `canopy ${args.join(' ')} --json`;
       if (code !== 0) return reject(new Error(`${cmd} exited ${code ?? signal}: ${stderr.trim()}`));
       try {
-        resolve(JSON.parse(stdout));
+        resolve(JSON.parse(stdout.trim().split('\n').pop()!)); // progress lines first, the result last
       } catch {
         reject(new Error(`${cmd} printed no JSON: ${JSON.stringify(stdout)} (stderr: ${stderr.trim()})`));
       }

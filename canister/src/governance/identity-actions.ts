@@ -23,18 +23,17 @@ function requirePlc(env: GovernanceEnv, what: string): void {
   }
 }
 
-/** An endpoint the DID document can name: an http(s) origin without path, query or credentials. */
+/**
+ * An endpoint the DID document can name: an http(s) origin (host, optional port) without path, query or
+ * credentials. Parsed by hand: the canister's JavaScript runtime has no URL class.
+ */
 export function ensurePdsEndpoint(url: string): string {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    throw new GovernanceError(`${JSON.stringify(url)} is not a URL`);
-  }
-  if (!['https:', 'http:'].includes(u.protocol) || u.username || u.password || u.search || u.hash || (u.pathname !== '/' && u.pathname !== '')) {
+  const m = /^(https?):\/\/([a-z0-9.-]+|\[[0-9a-f:]+\])(:[0-9]{1,5})?\/?$/i.exec(url);
+  if (!m) {
+    if (!/^[a-z][a-z0-9+.-]*:\/\/[^\s]+$/i.test(url)) throw new GovernanceError(`${JSON.stringify(url)} is not a URL`);
     throw new GovernanceError(`the PDS endpoint must be an http(s) origin such as https://pds.example.com, not ${JSON.stringify(url)}`);
   }
-  return u.origin;
+  return `${m[1]!.toLowerCase()}://${m[2]!.toLowerCase()}${m[3] ?? ''}`;
 }
 
 export function checkIdentityAction(env: GovernanceEnv, a: IdentityAction): IdentityAction {
