@@ -101,3 +101,24 @@ test('did:plc handle change queues a chained PLC op (applied on acceptance, test
   assert.deepEqual(pds.status().active, true);
   await assert.rejects(pds.setHandle('not a handle'), /invalid handle/);
 });
+
+test('upgrade from state written before the PLC operation log: the one operation and its outcome move into the log', async () => {
+  const { pds, storage, reopen, clock } = memoryPds({ init: { didMethod: { plc: { plcUrl: 'https://plc.directory' } } } });
+  const s = await pds.bootstrap();
+  const genesis = pds.identity.plcLog.get(0)!;
+  // What the earlier version stored: the operation inside the identity state, no log.
+  const { encodeCbor } = await import('../../canister/src/atproto/cbor.ts');
+  for (const [k] of storage.kv.range({ prefix: 'id/plc/', limit: 100 })) storage.kv.delete(k);
+  storage.kv.set('id/state', encodeCbor({ ...s, plcOp: genesis.op, plcOpCid: genesis.cid, plcSubmitted: true, plcLastError: null }));
+  const upgraded = reopen();
+  assert.equal(upgraded.identity.plcLog.count(), 0);
+  upgraded.identity.migrateLegacyPlc(clock.ns);
+  const e = upgraded.identity.plcLog.get(0)!;
+  assert.deepEqual([e.op, e.cid, e.accepted, e.reason], [genesis.op, genesis.cid, true, 'genesis']);
+  assert.equal('plcOp' in upgraded.identity.require(), false);
+  upgraded.identity.migrateLegacyPlc(clock.ns); // once only
+  assert.equal(upgraded.identity.plcLog.count(), 1);
+  const next = await upgraded.setHandle('after-upgrade.test');
+  assert.equal(next.handle, s.handle);
+  assert.equal(JSON.parse(upgraded.identity.plcLog.get(1)!.op).prev, genesis.cid);
+});
