@@ -1,7 +1,7 @@
 // `npm start`: the whole Canopy stack on this machine, until Ctrl-C.
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { repoRoot } from './build-canister.ts';
-import { DEFAULT_PORTS, PortInUseError, StackAborted, startStack, type RunningStack, type StackPorts } from './stack/index.ts';
+import { DEFAULT_PLC_PORT, DEFAULT_PORTS, PortInUseError, StackAborted, startStack, type RunningStack, type StackPorts } from './stack/index.ts';
 import { defaultIdentityForDev } from '../cli/src/dev-identity.ts';
 
 const COLORS: Record<string, string> = { replica: '36', bridge: '35', worker: '33', build: '32', deploy: '32', canopy: '1' };
@@ -30,6 +30,13 @@ const ports: StackPorts = {
   pds: portFromEnv(PORT_ENV.pds, DEFAULT_PORTS.pds),
   bridge: portFromEnv(PORT_ENV.bridge, DEFAULT_PORTS.bridge),
 };
+
+const didMethod = process.env.CANOPY_DID_METHOD || 'web';
+if (didMethod !== 'web' && didMethod !== 'plc') fail(`CANOPY_DID_METHOD=${didMethod}: use web or plc`);
+const plcUrl = process.env.CANOPY_PLC_URL || undefined;
+if (plcUrl !== undefined && !/^https?:\/\/[^\s/]+\/?$/.test(plcUrl)) fail(`CANOPY_PLC_URL=${plcUrl} is not an http(s) origin`);
+const plcPort = portFromEnv('CANOPY_PLC_PORT', DEFAULT_PLC_PORT);
+const stateDir = process.env.CANOPY_STATE_DIR ? resolve(process.env.CANOPY_STATE_DIR) : join(repoRoot, '.canopy');
 
 function describeError(err: unknown): string {
   if (err instanceof PortInUseError) {
@@ -63,7 +70,7 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
 try {
   const { identity, name, created } = await defaultIdentityForDev();
   if (created) log('canopy', `created CLI identity "${name}" (the dev DAO's founding member)`);
-  stack = await startStack({ stateDir: join(repoRoot, '.canopy'), ports, identity, log, signal: aborter.signal });
+  stack = await startStack({ stateDir, ports, identity, log, signal: aborter.signal, didMethod, plcUrl: plcUrl?.replace(/\/$/, ''), plcPort });
   const firehose = `${stack.pdsUrl.replace(/^http/, 'ws')}/xrpc/com.atproto.sync.subscribeRepos`;
   const lines = [
     '',
@@ -72,6 +79,7 @@ try {
     `  PDS (XRPC, well-known)  ${stack.pdsUrl}`,
     `  firehose                ${firehose}`,
     `  DID                     ${stack.did}`,
+    ...(stack.plcUrl ? [`  PLC directory           ${stack.plcUrl}`] : []),
     `  handle                  ${stack.handle}`,
     `  canister id             ${stack.canisterId}`,
     `  steward id              ${stack.stewardId}  (each the only controller of the other)`,
@@ -79,7 +87,7 @@ try {
     `  member / delegate       ${identity.getPrincipal().toText()} (CLI identity "${name}")`,
     '',
     'Try:',
-    '  npx canopy status',
+    `  ${process.env.CANOPY_STATE_DIR ? `CANOPY_STATE_DIR=${process.env.CANOPY_STATE_DIR} ` : ''}npx canopy status`,
     '  npx canopy propose post --text "Hello from our co-op"',
     '  npx canopy vote <id> yes            (the id that propose printed)',
     '  npx canopy proposal <id>',

@@ -15,7 +15,9 @@ import { initArgs, methods as M, type Args, type HttpResponseC, type InitArgsC, 
 import { StableBytesKv, StableKv, stableBlockMap } from './ic/stable-kv.ts';
 import { DERIVATION, IcEcdsaSigner } from './ic/ecdsa-signer.ts';
 import { yieldTurn } from './ic/yield-turn.ts';
-import { httpPostJson } from './ic/https-outcall.ts';
+import { httpGet, httpPostJson } from './ic/https-outcall.ts';
+import { PlcSubmitter } from './pds/plc-submit.ts';
+import { migrationServiceAuth } from './pds/migration.ts';
 import { decodeArgs, replyWith } from './ic/reply.ts';
 import { refusal, type CanisterRoles, type GuardedMethod } from './api/ingress-policy.ts';
 import { PackedBlockStore } from './storage/block-store.ts';
@@ -53,6 +55,7 @@ const gov: Governance = new Governance(scopedKv(kv, 'gov'), {
   wasmStaged: (hash): boolean => upgrades.staging.isStaged(hash),
 });
 const upgrades: Upgrades = new Upgrades(scopedKv(kv, 'upgrades'), pds, gov, icUpgradePorts);
+const plc = new PlcSubmitter(pds, { post: httpPostJson, get: httpGet });
 const model = pdsReadModel(pds);
 const handlers = governanceHandlers(gov);
 const ctx = (): CallContext => ({ caller: msgCaller().toText(), nowNs: time() });
@@ -79,21 +82,42 @@ function scheduleGovernance(atNs: bigint): void {
 async function governanceRun(): Promise<void> {
   governanceWakeNs = null;
   await executeAdopted(pds, gov, () => time(), { commit: yieldTurn, runUpgrade: (id, effect) => upgrades.execute(id, effect) });
+  schedulePlcSubmission(plc.nextDueNs()); // adopted identity changes queue PLC operations
   const next = gov.nextWakeNs(time());
   if (next !== null) scheduleGovernance(next);
 }
 
-/** Reads two index keys: re-arms the governance timer if its guard was lost. */
+/** Reads a few index keys: re-arms the governance and PLC timers if a guard was lost to a trap. */
 function governanceSweep(): void {
   const next = gov.nextWakeNs(time());
   if (next !== null) scheduleGovernance(next);
+  schedulePlcSubmission(plc.nextDueNs());
+}
+
+// Queued PLC operations are submitted until the directory accepts them (backoff in plc-submit.ts).
+let plcWakeNs: bigint | null = null;
+function schedulePlcSubmission(atNs: bigint | null): void {
+  const now = time();
+  // As for governance: a guard a trap left behind goes stale, and the sweep re-arms the timer.
+  const pending = plcWakeNs !== null && plcWakeNs + SWEEP_NS > now;
+  if (atNs === null || (pending && plcWakeNs! <= atNs)) return;
+  plcWakeNs = atNs;
+  setTimer(atNs > now ? Number((atNs - now) / 1_000_000_000n) + 1 : 0, async () => {
+    plcWakeNs = null;
+    try {
+      await plc.run();
+    } catch (err) {
+      console.log(`PLC submission failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    schedulePlcSubmission(plc.nextDueNs());
+  });
 }
 
 async function bootstrapTask(): Promise<void> {
   try {
     await pds.bootstrap();
-    const s = pds.identity.state();
-    if (s?.method === 'plc' && !s.plcSubmitted) await api.submitPlc(pds, httpPostJson);
+    pds.identity.migrateLegacyPlc(time());
+    schedulePlcSubmission(plc.nextDueNs());
   } catch (err) {
     console.log(`bootstrap failed, retrying in 30 s: ${err instanceof Error ? err.message : String(err)}`);
     setTimer(30, bootstrapTask);
@@ -237,8 +261,16 @@ export default class {
   @update(M.submit_plc_operation.args, M.submit_plc_operation.ret, { manual: true })
   submit_plc_operation() {
     return replyWith(M.submit_plc_operation.ret, () => {
-      arg('submit_plc_operation');
-      return api.submitPlc(pds, httpPostJson);
+      guard('submit_plc_operation');
+      return api.submitPlc(pds, plc).finally(() => schedulePlcSubmission(plc.nextDueNs()));
+    });
+  }
+
+  @update(M.migration_service_auth.args, M.migration_service_auth.ret, { manual: true })
+  migration_service_auth() {
+    return replyWith(M.migration_service_auth.ret, () => {
+      guard('migration_service_auth');
+      return migrationServiceAuth(pds);
     });
   }
 

@@ -150,6 +150,7 @@ const GROUP_SUMMARY: Record<string, string> = {
   propose: 'make a proposal (one kind per subcommand)',
   write: 'write directly as a delegate (post, put, delete)',
   identity: 'manage identities (new, import, list, use, whoami)',
+  migrate: 'move the account to another PDS (out)',
 };
 
 /** Finds the command words in argv (skipping option values) and returns the rest for parseArgs. */

@@ -54,13 +54,17 @@ function searchDirs(start: string): string[] {
 }
 
 /**
- * The canister: --canister, else CANOPY_CANISTER_ID, else for local `.canopy/stack.json` (written by
- * `npm start`), for ic `canister_ids.json` (written by `dfx deploy --network ic`), searched from the
+ * The canister: --canister, else CANOPY_CANISTER_ID, else for local `<CANOPY_STATE_DIR>/stack.json` or
+ * `.canopy/stack.json` (written by `npm start`), for ic `canister_ids.json` (written by `dfx deploy --network ic`), searched from the
  * current directory upwards and in the CLI's own repository.
  */
 export function canisterIdFor(network: Network, flag: string | undefined, cwd = process.cwd(), env: NodeJS.ProcessEnv = process.env): string {
   const explicit = flag ?? env.CANOPY_CANISTER_ID;
   if (explicit) return checkCanisterId(explicit);
+  if (network === 'local' && env.CANOPY_STATE_DIR) {
+    const id = readJson(join(resolve(cwd, env.CANOPY_STATE_DIR), 'stack.json'))?.canisterId;
+    if (typeof id === 'string') return checkCanisterId(id);
+  }
   for (const dir of searchDirs(cwd)) {
     if (network === 'local') {
       const id = readJson(join(dir, '.canopy', 'stack.json'))?.canisterId;

@@ -2,6 +2,8 @@
 import { runCli, type Command, type Io } from './cli.ts';
 import { identityCommands } from './commands/identity.ts';
 import { proposeCommands } from './commands/propose.ts';
+import { proposeIdentityCommands } from './commands/propose-identity.ts';
+import { migrateCommands } from './commands/migrate.ts';
 import { readCommands } from './commands/read.ts';
 import { uploadCommands } from './commands/upload.ts';
 import { voteCommands } from './commands/vote.ts';
@@ -10,7 +12,10 @@ import { upgradeCommands } from './commands/upgrade.ts';
 import { verifyCommands } from './commands/verify.ts';
 
 /** In the order `canopy help` lists them: reading, voting, proposing, writing, then local set-up and verification. */
-export const COMMANDS: Command[] = [...readCommands, ...voteCommands, ...proposeCommands, ...upgradeCommands, ...writeCommands, ...uploadCommands, ...identityCommands, ...verifyCommands];
+export const COMMANDS: Command[] = [
+  ...readCommands, ...voteCommands, ...proposeCommands, ...upgradeCommands, ...proposeIdentityCommands, ...migrateCommands,
+  ...writeCommands, ...uploadCommands, ...identityCommands, ...verifyCommands,
+];
 
 export function processIo(): Io {
   return {

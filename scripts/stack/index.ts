@@ -12,6 +12,8 @@ import { startWorkerDev } from '../../proxy-worker/dev.ts';
 import { canisterWasmPath } from './build.ts';
 import { deployStack } from './upgrade-by-vote.ts';
 import { ensurePortFree, PortInUseError, spawnNode, StackAborted, waitUntil, type Child, type Log } from './processes.ts';
+import { startPlcDirectory, type PlcDirectory } from './plc-directory.ts';
+import { replayPlcLog } from './plc-replay.ts';
 
 export interface StackPorts {
   replica: number;
@@ -26,6 +28,10 @@ export interface StackOptions {
   /** Deployer (until the canisters control each other), founding member and `app.bsky.feed.post` delegate of the dev DAO. */
   identity: Identity;
   handle?: string;
+  /** did:web (default) or did:plc against `plcUrl`, else a PLC directory the stack runs in memory on `plcPort`. */
+  didMethod?: 'web' | 'plc';
+  plcUrl?: string;
+  plcPort?: number;
   log: Log;
   /** Aborting stops whatever has started and makes startStack reject with StackAborted. */
   signal?: AbortSignal;
@@ -39,6 +45,8 @@ export interface RunningStack {
   stewardId: string;
   did: string;
   handle: string;
+  /** The PLC directory (did:plc only). */
+  plcUrl: string | null;
   /** Resolves with a message if a part exits on its own (not through stop()). */
   crashed: Promise<string>;
   /** Stops the Worker, the bridge, then the replica (which saves its state). Idempotent. */
@@ -46,6 +54,7 @@ export interface RunningStack {
 }
 
 export const DEFAULT_PORTS: StackPorts = { replica: 4943, pds: 2583, bridge: 2584 };
+export const DEFAULT_PLC_PORT = 2582;
 /** How a port is named in messages (PortInUseError.what). */
 export const PORT_ROLES: Record<keyof StackPorts, string> = { replica: 'replica', pds: 'PDS / Worker', bridge: 'bridge' };
 export { PortInUseError, StackAborted };
@@ -57,14 +66,18 @@ interface StackState {
   stewardId?: string;
   /** The did:web names this port: a restart on another port would serve a DID that is not its own. */
   pdsPort?: number;
+  didMethod?: 'web' | 'plc';
+  /** The directory the canister was installed with (its init argument), and whether the stack runs it. */
+  plcUrl?: string;
+  plcInMemory?: boolean;
 }
 
 /** Init arguments of the dev DAO: one member who passes proposals alone and may post directly. */
-export function devInitArgs(member: Principal, pdsPort: number, handle: string): InitArgsC {
+export function devInitArgs(member: Principal, pdsPort: number, handle: string, plcUrl?: string): InitArgsC {
   const host = `localhost:${pdsPort}`;
   return {
     ecdsa_key_name: 'dfx_test_key',
-    did_method: { web: { hostname: host } },
+    did_method: plcUrl ? { plc: { plc_url: plcUrl } } : { web: { hostname: host } },
     handle,
     pds_url: `http://${host}`,
     governance: {
@@ -109,7 +122,11 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
   mkdirSync(opts.stateDir, { recursive: true });
   const statePath = join(opts.stateDir, 'stack.json');
   const state: StackState = existsSync(statePath) ? JSON.parse(readFileSync(statePath, 'utf8')) : {};
-  if (state.canisterId && state.pdsPort !== undefined && state.pdsPort !== ports.pds) {
+  const didMethod = opts.didMethod ?? 'web';
+  if (state.canisterId && (state.didMethod ?? 'web') !== didMethod) {
+    throw new Error(`${opts.stateDir} holds a did:${state.didMethod ?? 'web'} account: start it with CANOPY_DID_METHOD=${state.didMethod ?? 'web'}, or choose another CANOPY_STATE_DIR`);
+  }
+  if (state.canisterId && didMethod === 'web' && state.pdsPort !== undefined && state.pdsPort !== ports.pds) {
     throw new Error(
       `${opts.stateDir} holds an account whose DID is did:web:localhost%3A${state.pdsPort}: start it on PDS port ${state.pdsPort} ` +
         `(CANOPY_PDS_PORT=${state.pdsPort}) or remove ${opts.stateDir} to start over`,
@@ -132,9 +149,33 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
       if (!part.stopping) reportCrash(`${part.name} exited unexpectedly (${code ?? part.process.signalCode})`);
     });
   };
-  const onAbort = () => void stop();
+  let directory: PlcDirectory | undefined;
+  const stopAll = async () => {
+    await stop();
+    await directory?.close().catch(() => undefined);
+    directory = undefined;
+  };
+  const onAbort = () => void stopAll();
   signal?.addEventListener('abort', onAbort);
   try {
+    // did:plc: the directory the canister was installed with, else CANOPY_PLC_URL, else one run here in memory.
+    let plcUrl: string | null = null;
+    if (didMethod === 'plc') {
+      const external = opts.plcUrl ?? (state.plcInMemory === false ? state.plcUrl : undefined);
+      if (external) {
+        plcUrl = external;
+      } else {
+        const port = state.plcUrl ? Number(new URL(state.plcUrl).port) : (opts.plcPort ?? DEFAULT_PLC_PORT);
+        await ensurePortFree(port, 'PLC directory');
+        directory = await startPlcDirectory({ port });
+        plcUrl = directory.url;
+        log('plc', `PLC directory (in memory) at ${plcUrl}`);
+      }
+      if (state.plcUrl && state.plcUrl !== plcUrl) {
+        throw new Error(`${opts.stateDir} holds an account registered at the PLC directory ${state.plcUrl}, not ${plcUrl}: use that one or another CANOPY_STATE_DIR`);
+      }
+    }
+
     const wasm = readFileSync(await canisterWasmPath({ log: (l) => log('build', l), signal }));
     const stewardWasm = readFileSync(await canisterWasmPath({ target: 'steward', log: (l) => log('build', l), signal }));
     if (signal?.aborted) throw new StackAborted();
@@ -150,7 +191,7 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
 
     const agent = await HttpAgent.create({ host: replicaUrl, identity: opts.identity, shouldFetchRootKey: true });
     const member = opts.identity.getPrincipal();
-    const initArg = new Uint8Array(IDL.encode([InitArgs], [devInitArgs(member, ports.pds, handle)]));
+    const initArg = new Uint8Array(IDL.encode([InitArgs], [devInitArgs(member, ports.pds, handle, plcUrl ?? undefined)]));
     const deployed = await deployStack({
       agent,
       canopyWasm: wasm,
@@ -163,7 +204,7 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
       throw new Error(`deploying the canisters as ${member.toText()} failed: ${rejectReason(err)}`);
     });
     const { canisterId, stewardId } = deployed;
-    writeFileSync(statePath, JSON.stringify({ ...state, canisterId, stewardId, pdsPort: ports.pds }, null, 2) + '\n');
+    writeFileSync(statePath, JSON.stringify({ ...state, canisterId, stewardId, pdsPort: ports.pds, didMethod, ...(plcUrl ? { plcUrl, plcInMemory: !!directory } : {}) }, null, 2) + '\n');
     log('deploy', `canister ${canisterId} ${deployed.action}; steward ${stewardId}; each is the only controller of the other`);
     if (signal?.aborted) throw new StackAborted();
 
@@ -178,6 +219,12 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
       },
       { child: replica, signal },
     );
+
+    if (plcUrl) {
+      // An in-memory directory forgot the DID when the stack stopped: give it the accepted operations again.
+      if (directory && deployed.action !== 'created') log('plc', `replayed ${await replayPlcLog(canister, plcUrl)} accepted PLC operation(s)`);
+      await waitUntil('DID in the PLC directory', async () => (await fetch(`${plcUrl}/${status!.did}`)).ok, { child: replica, signal });
+    }
 
     // A state directory made with another identity keeps its own DAO: say so rather than print a
     // member who cannot vote.
@@ -224,10 +271,10 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
     );
     if (did !== status!.did) throw new Error(`the Worker serves ${did} but the canister reports ${status!.did}`);
     signal?.removeEventListener('abort', onAbort);
-    return { pdsUrl: `http://localhost:${ports.pds}`, replicaUrl, bridgeUrl, canisterId, stewardId, did, handle: status!.handle, crashed, stop };
+    return { pdsUrl: `http://localhost:${ports.pds}`, replicaUrl, bridgeUrl, canisterId, stewardId, did, handle: status!.handle, plcUrl, crashed, stop: stopAll };
   } catch (err) {
     signal?.removeEventListener('abort', onAbort);
-    await stop();
+    await stopAll();
     throw signal?.aborted ? new StackAborted() : err;
   }
 }

@@ -81,7 +81,7 @@ describe('command line', () => {
 
   it('every propose kind and write command has help with examples', () => {
     const kinds = COMMANDS.filter((c) => c.name.startsWith('propose ')).map((c) => c.name.split(' ')[1]);
-    assert.deepEqual(kinds, ['post', 'delete', 'put', 'profile', 'handle', 'add-member', 'remove-member', 'set-power', 'rules', 'grant-delegate', 'revoke-delegate', 'deactivate', 'reactivate', 'approve-upgrade', 'upgrade']);
+    assert.deepEqual(kinds, ['post', 'delete', 'put', 'profile', 'handle', 'add-member', 'remove-member', 'set-power', 'rules', 'grant-delegate', 'revoke-delegate', 'deactivate', 'reactivate', 'approve-upgrade', 'upgrade', 'rotation-keys', 'pds-endpoint', 'migrate-out']);
     for (const c of COMMANDS) {
       assert.ok(c.examples && c.examples.length > 0, `${c.name} has examples`);
       const help = commandHelp(c);

@@ -101,6 +101,9 @@ describe('propose: one Candid action per kind', () => {
       [['deactivate'], { set_account_active: { active: false } }],
       [['reactivate'], { set_account_active: { active: true } }],
       [['approve-upgrade', 'AB'.repeat(32)], { approve_upgrade: { wasm_hash: 'ab'.repeat(32) } }],
+      [['rotation-keys', 'did:key:zQ3a', 'did:key:zQ3b'], { set_rotation_keys: { keys: ['did:key:zQ3a', 'did:key:zQ3b'] } }],
+      [['rotation-keys'], { set_rotation_keys: { keys: [] } }],
+      [['pds-endpoint', 'https://pds.example.com'], { set_pds_endpoint: { url: 'https://pds.example.com' } }],
     ];
     for (const [args, action] of cases) {
       const r = await cli('propose', ...args, '--json');

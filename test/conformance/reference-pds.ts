@@ -1,10 +1,14 @@
-// The reference PDS (@atproto/pds) in-process on loopback, with a minimal PLC directory, for tests and
-// benchmarks that compare Canopy with the reference. One account is created (handle alice.test by default).
+// The reference PDS (@atproto/pds) in-process on loopback, for tests and benchmarks that compare Canopy
+// with the reference. One account is created (handle alice.test by default). Its PLC directory is a
+// minimal stand-in serving DID documents in today's Multikey form (what plc.directory serves and
+// describeRepo's shape comparison needs); the real @did-plc/server on npm (0.0.1) still serves the
+// older verification-method form. Pass `plc` to use a real directory (scripts/stack/plc-directory.ts).
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { PlcDirectory } from '../../scripts/stack/plc-directory.ts';
 
 /** A PLC directory that stores the last signed operation per DID and serves the DID document built from it. */
 async function memoryPlc(): Promise<{ url: string; close(): Promise<void> }> {
@@ -68,11 +72,11 @@ export interface ReferencePds {
   close(): Promise<void>;
 }
 
-export async function startReferencePds(opts: { handle?: string } = {}): Promise<ReferencePds> {
+export async function startReferencePds(opts: { handle?: string; plc?: PlcDirectory } = {}): Promise<ReferencePds> {
   const { PDS, envToCfg, envToSecrets } = await import('@atproto/pds');
   const { Secp256k1Keypair } = await import('@atproto/crypto');
   const { AtpAgent } = await import('@atproto/api');
-  const plc = await memoryPlc();
+  const plc = opts.plc ?? (await memoryPlc());
   const dir = await mkdtemp(join(tmpdir(), 'canopy-ref-pds-'));
   const port = await freePort();
   const rotation = await Secp256k1Keypair.create({ exportable: true });
@@ -109,7 +113,7 @@ export async function startReferencePds(opts: { handle?: string } = {}): Promise
     pds,
     async close() {
       await pds.destroy();
-      await plc.close();
+      if (!opts.plc) await plc.close();
       await rm(dir, { recursive: true, force: true });
     },
   };

@@ -43,7 +43,7 @@ test('did:plc: genesis operation signed by the rotation key; DID derived from it
   const { pds, signingKey, rotationKey } = memoryPds({ init: { didMethod: { plc: { plcUrl: 'https://plc.directory' } } } });
   const s = await pds.bootstrap();
   assert.equal(s.method, 'plc');
-  const op = JSON.parse(s.plcOp!);
+  const op = JSON.parse(pds.identity.plcLog.get(0)!.op);
   // The DID document is the one a PLC directory derives from the operation.
   const doc = pds.identity.didDocument() as Record<string, any>;
   assert.equal(doc.id, s.did);
@@ -65,19 +65,26 @@ test('did:plc: genesis operation signed by the rotation key; DID derived from it
   const expectedDid = `did:plc:${base32(createHash('sha256').update(dagCbor.encode(op)).digest()).slice(0, 24)}`;
   assert.equal(s.did, expectedDid);
   assert.equal(pds.status().plcUrl, 'https://plc.directory');
-  assert.equal(s.plcSubmitted, false);
+  assert.equal(pds.identity.plcLog.get(0)!.accepted, false);
 });
 
-test('handle change emits #identity (and a chained PLC op); deactivation emits #account, reactivation #account, #identity, #sync', async () => {
-  const { pds, rotationKey } = memoryPds({ init: { didMethod: { plc: { plcUrl: 'https://plc.directory' } } } });
+test('did:plc handle change queues a chained PLC op (applied on acceptance, test/pds/plc.test.ts); did:web handle change emits #identity; deactivation emits #account, reactivation #account, #identity, #sync', async () => {
+  const plc = memoryPds({ init: { didMethod: { plc: { plcUrl: 'https://plc.directory' } } } });
+  await plc.pds.bootstrap();
+  const plcHead = plc.pds.events.head();
+  const queued = await plc.pds.setHandle('new-name.example.com');
+  assert.equal(queued.handle, 'community.test');
+  assert.equal(plc.pds.events.head(), plcHead);
+  const op = JSON.parse(plc.pds.identity.plcLog.get(1)!.op);
+  assert.equal(op.prev, plc.pds.identity.plcLog.get(0)!.cid);
+  const { sig, ...unsigned } = op;
+  assert.ok(verifySignature(plc.rotationKey.didKey(), dagCbor.encode(unsigned), new Uint8Array(Buffer.from(sig, 'base64url'))));
+
+  const { pds } = memoryPds();
   const s0 = await pds.bootstrap();
   const head0 = pds.events.head();
   const s1 = await pds.setHandle('new-name.example.com');
   assert.equal(s1.handle, 'new-name.example.com');
-  const op = JSON.parse(s1.plcOp!);
-  assert.equal(op.prev, s0.plcOpCid);
-  const { sig, ...unsigned } = op;
-  assert.ok(verifySignature(rotationKey.didKey(), dagCbor.encode(unsigned), new Uint8Array(Buffer.from(sig, 'base64url'))));
   pds.setActive(false);
   pds.setActive(false); // no change, no event
   await assert.rejects(pds.write([{ action: 'create', collection: 'app.bsky.feed.post', record: { text: 'x', createdAt: '2026-01-01T00:00:00Z' } }]), /not active/);
@@ -93,4 +100,25 @@ test('handle change emits #identity (and a chained PLC op); deactivation emits #
   assert.deepEqual([evs[2].body.active, evs[2].body.status], [true, undefined]);
   assert.deepEqual(pds.status().active, true);
   await assert.rejects(pds.setHandle('not a handle'), /invalid handle/);
+});
+
+test('upgrade from state written before the PLC operation log: the one operation and its outcome move into the log', async () => {
+  const { pds, storage, reopen, clock } = memoryPds({ init: { didMethod: { plc: { plcUrl: 'https://plc.directory' } } } });
+  const s = await pds.bootstrap();
+  const genesis = pds.identity.plcLog.get(0)!;
+  // What the earlier version stored: the operation inside the identity state, no log.
+  const { encodeCbor } = await import('../../canister/src/atproto/cbor.ts');
+  for (const [k] of storage.kv.range({ prefix: 'id/plc/', limit: 100 })) storage.kv.delete(k);
+  storage.kv.set('id/state', encodeCbor({ ...s, plcOp: genesis.op, plcOpCid: genesis.cid, plcSubmitted: true, plcLastError: null }));
+  const upgraded = reopen();
+  assert.equal(upgraded.identity.plcLog.count(), 0);
+  upgraded.identity.migrateLegacyPlc(clock.ns);
+  const e = upgraded.identity.plcLog.get(0)!;
+  assert.deepEqual([e.op, e.cid, e.accepted, e.reason], [genesis.op, genesis.cid, true, 'genesis']);
+  assert.equal('plcOp' in upgraded.identity.require(), false);
+  upgraded.identity.migrateLegacyPlc(clock.ns); // once only
+  assert.equal(upgraded.identity.plcLog.count(), 1);
+  const next = await upgraded.setHandle('after-upgrade.test');
+  assert.equal(next.handle, s.handle);
+  assert.equal(JSON.parse(upgraded.identity.plcLog.get(1)!.op).prev, genesis.cid);
 });

@@ -25,6 +25,8 @@ export interface CanopyUser {
   proposal(stack: RunningStack, id: number): Promise<ProposalJson>;
   /** A delegate's direct write. */
   writePost(stack: RunningStack, text: string): Promise<{ uri: string; cid: string; rev: string }>;
+  /** Any `canopy <args> --json`. */
+  run(stack: RunningStack, args: string[]): Promise<unknown>;
   cleanup(): void;
 }
 
@@ -56,7 +58,7 @@ function canopy(configDir: string, stack: RunningStack, args: string[]): Promise
       const cmd = `canopy ${args.join(' ')} --json`;
       if (code !== 0) return reject(new Error(`${cmd} exited ${code ?? signal}: ${stderr.trim()}`));
       try {
-        resolve(JSON.parse(stdout));
+        resolve(JSON.parse(stdout.trim().split('\n').pop()!)); // progress lines first, the result last
       } catch {
         reject(new Error(`${cmd} printed no JSON: ${JSON.stringify(stdout)} (stderr: ${stderr.trim()})`));
       }
@@ -83,6 +85,9 @@ export async function cliUser(): Promise<CanopyUser> {
     },
     async writePost(stack, text) {
       return (await canopy(configDir, stack, ['write', 'post', '--text', text])) as { uri: string; cid: string; rev: string };
+    },
+    run(stack, args) {
+      return canopy(configDir, stack, args);
     },
     cleanup() {
       rmSync(configDir, { recursive: true, force: true });

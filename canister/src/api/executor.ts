@@ -13,6 +13,8 @@ import { WRITE_STALL_NS } from '../pds/writer.ts';
  * settled) before a second run may take the proposal, so its effects are never applied twice.
  */
 export const EXECUTION_LEASE_NS = WRITE_STALL_NS + 60n * 1_000_000_000n;
+import { blobRefs } from '../pds/blobs.ts';
+import { authorizeMigration, queueMigrationOperation } from '../pds/migration.ts';
 
 function toInput(w: GovWrite): WriteInput {
   if (w.action === 'delete') return { action: 'delete', collection: w.collection, rkey: w.rkey };
@@ -45,6 +47,18 @@ async function runEffect(pds: Pds, effect: Effect, result: ExecutionResult): Pro
       return;
     case 'upgrade':
       throw new Error('an upgrade runs through the steward, not as a repository effect');
+    case 'setRotationKeys':
+      await pds.setRotationKeys(effect.keys);
+      return;
+    case 'setPdsEndpoint':
+      await pds.setPdsEndpoint(effect.url);
+      return;
+    case 'authorizeMigration':
+      authorizeMigration(pds, effect);
+      return;
+    case 'migrateOut':
+      await queueMigrationOperation(pds, effect, effect.credentials);
+      return;
   }
 }
 

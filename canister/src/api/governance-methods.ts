@@ -74,6 +74,16 @@ export function actionFromC(c: ProposalActionC): ProposalAction {
   if ('set_account_active' in c) return { kind: 'set_account_active', active: c.set_account_active.active };
   if ('approve_upgrade' in c) return { kind: 'approve_upgrade', wasmHash: c.approve_upgrade.wasm_hash };
   if ('upgrade' in c) return upgradeActionFromC(c.upgrade);
+  if ('set_rotation_keys' in c) return { kind: 'set_rotation_keys', keys: c.set_rotation_keys.keys };
+  if ('set_pds_endpoint' in c) return { kind: 'set_pds_endpoint', url: c.set_pds_endpoint.url };
+  if ('migrate_out' in c) {
+    const m = c.migrate_out;
+    const cr = fromOpt(m.credentials);
+    return {
+      kind: 'migrate_out', pdsUrl: m.pds_url, pdsDid: m.pds_did,
+      credentials: cr ? { signingKey: cr.signing_key, rotationKeys: cr.rotation_keys, handle: cr.handle } : null,
+    };
+  }
   throw new GovernanceError(`unknown proposal kind ${tagOf(c)}`);
 }
 
@@ -105,6 +115,17 @@ export function actionToC(a: ProposalAction): ProposalActionC {
     case 'set_account_active': return { set_account_active: { active: a.active } };
     case 'approve_upgrade': return { approve_upgrade: { wasm_hash: a.wasmHash } };
     case 'upgrade': return { upgrade: upgradeActionToC(a) };
+    case 'set_rotation_keys': return { set_rotation_keys: { keys: a.keys } };
+    case 'set_pds_endpoint': return { set_pds_endpoint: { url: a.url } };
+    case 'migrate_out': {
+      const cr = a.credentials;
+      return {
+        migrate_out: {
+          pds_url: a.pdsUrl, pds_did: a.pdsDid,
+          credentials: cr ? [{ signing_key: cr.signingKey, rotation_keys: cr.rotationKeys, handle: cr.handle }] : [],
+        },
+      };
+    }
   }
 }
 

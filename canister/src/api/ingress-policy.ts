@@ -52,6 +52,7 @@ export const UPDATE_POLICY = {
   health_check: { role: 'steward_or_member', maxArgBytes: SMALL },
   steward_report: { role: 'steward', maxArgBytes: SMALL },
   set_steward: { role: 'controller', maxArgBytes: SMALL },
+  migration_service_auth: { role: 'member', maxArgBytes: SMALL },
 } as const satisfies Partial<Record<MethodName, UpdatePolicy>>;
 
 export type GuardedMethod = keyof typeof UPDATE_POLICY;

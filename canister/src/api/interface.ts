@@ -47,6 +47,15 @@ export const ProposalAction = variant({
   set_account_active: record({ active: bool }),
   approve_upgrade: record({ wasm_hash: text }),
   upgrade: record({ wasm_hash: text, target: tags('canopy', 'steward'), arg: opt(bytes), commit: opt(text) }),
+  /** did:plc rotation keys after the canister's own key (which stays first); at most 4 did:keys. */
+  set_rotation_keys: record({ keys: vec(text) }),
+  set_pds_endpoint: record({ url: text }),
+  /** Moving to another PDS: first naming the destination (authorizes its createAccount), then with its credentials. */
+  migrate_out: record({
+    pds_url: text,
+    pds_did: text,
+    credentials: opt(record({ signing_key: text, rotation_keys: vec(text), handle: text })),
+  }),
 });
 export const ProposeArgs = record({ action: ProposalAction, summary: opt(text) });
 export const VoteChoice = tags('yes', 'no', 'abstain');
@@ -184,12 +193,27 @@ export const BlobChunkArgs = record({ upload_id: text, offset: nat64, data: byte
 export const BlobFinishArgs = record({ upload_id: text });
 export const BlobRef = record({ cid: text, mime_type: text, size: nat64 });
 
+export const PlcOperationView = record({
+  index: nat32,
+  reason: text,
+  operation_json: text,
+  cid: text,
+  signed_at_ns: nat64,
+  accepted: bool,
+  accepted_at_ns: opt(nat64),
+  attempts: nat32,
+  last_error: opt(text),
+  next_attempt_ns: opt(nat64),
+});
+/** The newest operation (operation_json/cid, submitted = accepted) and the history, newest first. */
 export const PlcStatus = record({
   operation_json: opt(text),
   operation_cid: opt(text),
   submitted: bool,
   last_error: opt(text),
   rotation_key: opt(text),
+  pending: nat32,
+  history: vec(PlcOperationView),
 });
 /** The management canister's HTTPS-outcall response, as the transform query receives and returns it. */
 export const HttpOutcallResponse = record({ status: nat, headers: vec(record({ name: text, value: text })), body: bytes });
@@ -237,6 +261,8 @@ export const methods = {
   submit_plc_operation: update([], PlcStatus),
   /** The HTTPS-outcall transform (replicas must agree on the response): called by the IC, not by agents. */
   plc_transform: query([TransformArgs], HttpOutcallResponse),
+  /** A members-only createAccount service-auth token for the adopted migration's destination. */
+  migration_service_auth: update([], text),
 
   propose: update([ProposeArgs], nat64),
   vote: update([VoteArgs], ProposalView),

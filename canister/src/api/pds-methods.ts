@@ -4,6 +4,7 @@ import type { Governance } from '../governance/governance.ts';
 import { delegationExpired, refuseAnonymous } from '../governance/permissions.ts';
 import { HASH_STEP_BYTES } from '../pds/blobs.ts';
 import { PdsError, type Pds } from '../pds/pds.ts';
+import type { PlcSubmitter } from '../pds/plc-submit.ts';
 import { fromOpt, some } from './candid.ts';
 import { initFromC, type CallContext } from './governance-methods.ts';
 import type { Args, InitArgsC, PlcStatusC, StatusC } from './interface.ts';
@@ -76,25 +77,30 @@ export async function blobFinish(pds: Pds, gov: Governance, ctx: CallContext, a:
   return { cid: b.cid.toString(), mime_type: b.mimeType, size: BigInt(b.size) };
 }
 
+/** Operations listed by get_plc_status (newest first). */
+const PLC_HISTORY_LIMIT = 50;
+
 export function plcStatusC(pds: Pds): PlcStatusC {
   const s = pds.identity.state();
+  const log = pds.identity.plcLog;
+  const tip = log.tip();
+  const pending = log.nextPending();
   return {
-    operation_json: some(s?.plcOp), operation_cid: some(s?.plcOpCid), submitted: s?.plcSubmitted ?? false,
-    last_error: some(s?.plcLastError), rotation_key: some(s?.rotationKey),
+    operation_json: some(tip?.op), operation_cid: some(tip?.cid), submitted: tip?.accepted ?? false,
+    last_error: some(pending?.lastError), rotation_key: some(s?.rotationKey),
+    pending: tip && pending ? tip.index - pending.index + 1 : 0,
+    history: log.history(PLC_HISTORY_LIMIT).map((e) => ({
+      index: e.index, reason: e.reason, operation_json: e.op, cid: e.cid, signed_at_ns: e.signedAtNs, accepted: e.accepted,
+      accepted_at_ns: some(e.acceptedAtNs), attempts: e.attempts, last_error: some(e.lastError),
+      next_attempt_ns: e.accepted ? [] : [e.nextAttemptNs],
+    })),
   };
 }
 
-/** Submits the latest signed PLC operation (POST {plc}/{did}); the outcome is recorded either way. */
-export async function submitPlc(pds: Pds, post: (url: string, json: string) => Promise<{ status: number; body: string }>) {
-  const s = pds.identity.state();
-  if (!s || s.method !== 'plc' || !s.plcOp || !s.plcOpCid) throw new PdsError('no did:plc operation to submit');
-  const opCid = s.plcOpCid;
-  try {
-    const res = await post(`${s.plcUrl!.replace(/\/$/, '')}/${s.did}`, s.plcOp);
-    pds.identity.recordPlcSubmission(opCid, res.status >= 200 && res.status < 300 ? { ok: true } : { ok: false, error: `PLC directory answered ${res.status}: ${res.body.slice(0, 300)}` });
-  } catch (err) {
-    pds.identity.recordPlcSubmission(opCid, { ok: false, error: err instanceof Error ? err.message : String(err) });
-  }
+/** A member's manual submission: idempotent (nothing waiting: no outcall) and rate-limited (PlcSubmitter). */
+export async function submitPlc(pds: Pds, submitter: PlcSubmitter): Promise<PlcStatusC> {
+  if (pds.identity.state()?.method !== 'plc') throw new PdsError('this account is not a did:plc account');
+  await submitter.run(true);
   return plcStatusC(pds);
 }
 

@@ -10,6 +10,7 @@ import { RecordInputError } from '../bsky/types.ts';
 import { delegationExpired, isAnonymous } from './permissions.ts';
 import { ensureRules } from './rules.ts';
 import { checkUpgradeAction } from './upgrade-action.ts';
+import { checkIdentityAction, identityEffects } from './identity-actions.ts';
 import {
   GovernanceError, SCOPE_ACTIONS, type DelegateScope, type Effect, type GovernanceEnv,
   type Proposal, type ProposalAction,
@@ -123,6 +124,10 @@ function checkActionInput(env: GovernanceEnv, action: ProposalAction, nowNs: big
       return { action, preview: null };
     case 'upgrade':
       return { action: checkUpgradeAction(env, action), preview: null };
+    case 'set_rotation_keys':
+    case 'set_pds_endpoint':
+    case 'migrate_out':
+      return { action: checkIdentityAction(env, action), preview: null };
     default:
       return fail(`unknown proposal kind ${JSON.stringify((action as { kind: unknown }).kind)}`);
   }
@@ -165,6 +170,10 @@ export function effectsFor(p: Proposal, adoptedAtNs: bigint): Effect[] {
       return [{ type: 'setAccountActive', active: a.active }];
     case 'upgrade':
       return [{ type: 'upgrade', wasmHash: a.wasmHash, target: a.target, arg: a.arg }];
+    case 'set_rotation_keys':
+    case 'set_pds_endpoint':
+    case 'migrate_out':
+      return identityEffects(a);
     default:
       return [];
   }

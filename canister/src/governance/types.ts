@@ -56,7 +56,14 @@ export type ProposalAction =
   | { kind: 'revoke_delegate'; principal: string }
   | { kind: 'set_account_active'; active: boolean }
   | { kind: 'approve_upgrade'; wasmHash: string }
-  | UpgradeAction;
+  | UpgradeAction
+  /** did:plc rotation keys after the canister's own (which always comes first). */
+  | { kind: 'set_rotation_keys'; keys: string[] }
+  | { kind: 'set_pds_endpoint'; url: string }
+  /** Without credentials: authorizes the move (service auth for createAccount); with them: the PLC operation. */
+  | { kind: 'migrate_out'; pdsUrl: string; pdsDid: string; credentials: MigrationCredentials | null };
+
+export type MigrationCredentials = { signingKey: string; rotationKeys: string[]; handle: string };
 
 /** Install a staged wasm module on Canopy (through the steward) or on the steward (governance/upgrade-action.ts). */
 export type UpgradeTarget = 'canopy' | 'steward';
@@ -76,6 +83,7 @@ export const PROPOSAL_KINDS: readonly ProposalKind[] = [
   'post', 'delete_record', 'put_record', 'update_profile', 'set_handle', 'add_member', 'remove_member',
   'set_member_power', 'set_rules', 'grant_delegate', 'revoke_delegate', 'set_account_active', 'approve_upgrade',
   'upgrade',
+  'set_rotation_keys', 'set_pds_endpoint', 'migrate_out',
 ];
 
 /** A repo write the canister performs. `put` = create or replace (the executor checks which). */
@@ -91,7 +99,11 @@ export type Effect =
   | { type: 'updateProfile'; patch: ProfilePatch }
   | { type: 'setHandle'; handle: string }
   | { type: 'setAccountActive'; active: boolean }
-  | { type: 'upgrade'; wasmHash: string; target: UpgradeTarget; arg: Uint8Array };
+  | { type: 'upgrade'; wasmHash: string; target: UpgradeTarget; arg: Uint8Array }
+  | { type: 'setRotationKeys'; keys: string[] }
+  | { type: 'setPdsEndpoint'; url: string }
+  | { type: 'authorizeMigration'; pdsUrl: string; pdsDid: string }
+  | { type: 'migrateOut'; pdsUrl: string; pdsDid: string; credentials: MigrationCredentials };
 
 export type ExecutionResult = {
   rev: string | null;

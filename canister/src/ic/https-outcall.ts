@@ -1,4 +1,4 @@
-// HTTPS outcalls through the management canister (used to submit did:plc operations).
+// HTTPS outcalls through the management canister (used to submit did:plc operations and read them back).
 // Replicas must agree on the response, so a transform query strips headers (main.ts's plc_transform,
 // whose Candid types are HttpOutcallResponse/TransformArgs in api/interface.ts).
 import { call, canisterSelf } from 'azle';
@@ -10,21 +10,24 @@ const OUTCALL_CYCLES = 3_000_000_000n;
 
 export const TRANSFORM_METHOD = 'plc_transform' satisfies MethodName;
 
-export async function httpPostJson(url: string, json: string): Promise<{ status: number; body: string }> {
+async function outcall(method: 'get' | 'post', url: string, json?: string): Promise<{ status: number; body: string }> {
   const res = await call<[any], { status: bigint; body: Uint8Array | number[] }>('aaaaa-aa', 'http_request', {
     paramIdlTypes: [http_request_args],
     returnIdlType: http_request_result,
     args: [
       {
         url,
-        method: { post: null },
+        method: { [method]: null },
         max_response_bytes: [65_536n],
-        body: [new TextEncoder().encode(json)],
+        body: json === undefined ? [] : [new TextEncoder().encode(json)],
         transform: [{ function: [canisterSelf(), TRANSFORM_METHOD], context: new Uint8Array() }],
-        headers: [{ name: 'Content-Type', value: 'application/json' }],
+        headers: json === undefined ? [] : [{ name: 'Content-Type', value: 'application/json' }],
       },
     ],
     cycles: OUTCALL_CYCLES,
   });
   return { status: Number(res.status), body: new TextDecoder().decode(Uint8Array.from(res.body)) };
 }
+
+export const httpPostJson = (url: string, json: string) => outcall('post', url, json);
+export const httpGet = (url: string) => outcall('get', url);

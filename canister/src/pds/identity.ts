@@ -1,11 +1,14 @@
 // The account's identity: DID (did:web or did:plc), handle, keys, PDS endpoint and activation.
-// did:web documents are served by the canister; did:plc operations are built here, signed with
-// the rotation key, and kept for submission (HTTPS outcall) or manual submission.
-import { CID, decodeCbor, encodeCbor, encodeBlock, sha256 } from '../atproto/cbor.ts';
+// did:web documents are served by the canister. For did:plc the state is what the directory has
+// accepted: a change is signed as a PLC operation, queued (plc-log.ts), and applied here only when the
+// directory accepts it (plc-submit.ts).
+import { decodeCbor, encodeCbor } from '../atproto/cbor.ts';
 import { atprotoVerificationMethod, formatDidKey, parseDidKey, type Signer } from '../atproto/crypto.ts';
-import { base32 } from 'multiformats/bases/base32';
-import { base64url } from 'multiformats/bases/base64';
-import type { KvStore } from '../storage/kv.ts';
+import { scopedKv, type KvStore } from '../storage/kv.ts';
+import { PlcLog, type PlcEntry } from './plc-log.ts';
+import {
+  plcContent, plcDidForGenesis, plcOperationCid, signPlcOperation, unsignedPlcOperation, type PlcContent, type PlcOperation,
+} from './plc-operation.ts';
 
 export type DidMethodConfig = { web: { hostname: string } } | { plc: { plcUrl: string } };
 
@@ -19,17 +22,14 @@ export interface IdentityState {
   plcUrl: string | null;
   /** did:key of the repo signing key. */
   signingKey: string;
-  /** did:key of the did:plc rotation key (plc only). */
+  /** did:key of the canister's own did:plc rotation key (plc only). */
   rotationKey: string | null;
   active: boolean;
   status: AccountStatus | null;
-  /** Latest signed PLC operation (JSON text) and its CID, for chaining and (re)submission. */
-  plcOp: string | null;
-  plcOpCid: string | null;
-  /** Whether the latest PLC operation was accepted by the directory. */
-  plcSubmitted: boolean;
-  plcLastError: string | null;
 }
+
+/** State written before the PLC operation log existed: one operation and its outcome. */
+type LegacyPlcFields = { plcOp?: string | null; plcOpCid?: string | null; plcSubmitted?: boolean; plcLastError?: string | null };
 
 export class IdentityError extends Error {
   override name = 'IdentityError';
@@ -52,43 +52,6 @@ export function didWebDocument(s: Pick<IdentityState, 'did' | 'handle' | 'pdsUrl
   };
 }
 
-export type PlcOperation = {
-  type: 'plc_operation';
-  rotationKeys: string[];
-  verificationMethods: Record<string, string>;
-  alsoKnownAs: string[];
-  services: Record<string, { type: string; endpoint: string }>;
-  prev: string | null;
-  sig?: string;
-};
-
-export function unsignedPlcOperation(s: Pick<IdentityState, 'handle' | 'pdsUrl' | 'signingKey'> & { rotationKey: string }, prev: string | null): PlcOperation {
-  return {
-    type: 'plc_operation',
-    rotationKeys: [s.rotationKey],
-    verificationMethods: { atproto: s.signingKey },
-    alsoKnownAs: [`at://${s.handle}`],
-    services: { atproto_pds: { type: 'AtprotoPersonalDataServer', endpoint: s.pdsUrl } },
-    prev,
-  };
-}
-
-/** Signs a PLC operation with the rotation key (ECDSA over sha-256 of its DAG-CBOR, base64url). */
-export async function signPlcOperation(op: PlcOperation, rotation: Signer): Promise<PlcOperation> {
-  const { sig: _drop, ...unsigned } = op;
-  const sig = await rotation.sign(sha256(encodeCbor(unsigned)));
-  return { ...unsigned, sig: base64url.baseEncode(sig) };
-}
-
-/** did:plc identifier of a signed genesis operation: base32 of sha-256 of its DAG-CBOR, 24 chars. */
-export function plcDidForGenesis(signed: PlcOperation): string {
-  return `did:plc:${base32.baseEncode(sha256(encodeCbor(signed))).slice(0, 24)}`;
-}
-
-export function plcOperationCid(signed: PlcOperation): CID {
-  return encodeBlock(signed).cid;
-}
-
 export interface IdentityInit {
   didMethod: DidMethodConfig;
   handle: string;
@@ -96,7 +59,11 @@ export interface IdentityInit {
 }
 
 export class Identity {
-  constructor(private kv: KvStore) {}
+  readonly plcLog: PlcLog;
+
+  constructor(private kv: KvStore) {
+    this.plcLog = new PlcLog(scopedKv(kv, 'plc'));
+  }
 
   state(): IdentityState | null {
     const v = this.kv.get('state');
@@ -127,57 +94,79 @@ export class Identity {
 
   /**
    * Establishes the DID once the keys are known. Idempotent: returns null if already done.
-   * For did:plc this signs the genesis operation (submission happens separately).
+   * For did:plc this signs the genesis operation and queues it (submission happens separately).
    */
-  async bootstrap(signing: Signer, rotation: Signer): Promise<IdentityState | null> {
+  async bootstrap(signing: Signer, rotation: Signer, nowNs: bigint): Promise<IdentityState | null> {
     const init = this.pendingInit();
     if (!init) return null;
     const signingKey = formatDidKey('k256', await signing.publicKey());
-    let s: IdentityState;
+    const base = { handle: init.handle, pdsUrl: init.pdsUrl, signingKey, active: true, status: null };
     if ('web' in init.didMethod) {
-      s = {
-        method: 'web', did: didWebFor(init.didMethod.web.hostname), handle: init.handle, pdsUrl: init.pdsUrl, plcUrl: null,
-        signingKey, rotationKey: null, active: true, status: null, plcOp: null, plcOpCid: null, plcSubmitted: false, plcLastError: null,
-      };
-    } else {
-      const rotationKey = formatDidKey('k256', await rotation.publicKey());
-      const op = await signPlcOperation(unsignedPlcOperation({ handle: init.handle, pdsUrl: init.pdsUrl, signingKey, rotationKey }, null), rotation);
-      s = {
-        method: 'plc', did: plcDidForGenesis(op), handle: init.handle, pdsUrl: init.pdsUrl, plcUrl: init.didMethod.plc.plcUrl,
-        signingKey, rotationKey, active: true, status: null,
-        plcOp: JSON.stringify(op), plcOpCid: plcOperationCid(op).toString(), plcSubmitted: false, plcLastError: null,
-      };
+      if (this.state()) return null;
+      const s: IdentityState = { ...base, method: 'web', did: didWebFor(init.didMethod.web.hostname), plcUrl: null, rotationKey: null };
+      this.save(s);
+      return s;
     }
+    const rotationKey = formatDidKey('k256', await rotation.publicKey());
+    const op = await signPlcOperation(unsignedPlcOperation({ ...base, rotationKeys: [rotationKey] }, null), rotation);
     if (this.state()) return null; // another bootstrap finished while we awaited
+    const s: IdentityState = { ...base, method: 'plc', did: plcDidForGenesis(op), plcUrl: init.didMethod.plc.plcUrl, rotationKey };
     this.save(s);
+    this.plcLog.append({ reason: 'genesis', op: JSON.stringify(op), cid: plcOperationCid(op), signedAtNs: nowNs });
     return s;
   }
 
-  /** The account's DID document: for did:plc it is what the PLC directory serves for our operation (same shape). */
+  /** Moves state written before the operation log into it (once, after an upgrade). */
+  migrateLegacyPlc(nowNs: bigint): void {
+    const s = this.state() as (IdentityState & LegacyPlcFields) | null;
+    if (!s || s.method !== 'plc' || this.plcLog.count() > 0 || !s.plcOp || !s.plcOpCid) return;
+    const entry = this.plcLog.append({ reason: 'genesis', op: s.plcOp, cid: s.plcOpCid, signedAtNs: nowNs });
+    if (s.plcSubmitted) this.plcLog.recordAttempt(entry.index, nowNs, { ok: true });
+    const { plcOp: _o, plcOpCid: _c, plcSubmitted: _s, plcLastError: _e, ...rest } = s;
+    this.save(rest);
+  }
+
+  /** The account's DID document (for did:plc, the one the directory derives from the last accepted operation). */
   didDocument(): object | null {
     const s = this.state();
     return s ? didWebDocument(s) : null;
   }
 
-  /** Changes the handle; for did:plc also signs the follow-up operation (to submit). */
-  async setHandle(handle: string, rotation: Signer): Promise<IdentityState> {
+  /** What the newest operation (accepted or queued) states: the base of the next change. */
+  plcTip(): { content: PlcContent; cid: string } {
+    const tip = this.plcLog.tip();
+    if (!tip) throw new IdentityError('this account has no did:plc operation');
+    return { content: plcContent(JSON.parse(tip.op) as PlcOperation), cid: tip.cid };
+  }
+
+  /**
+   * Signs the operation that applies `change` to the newest operation's content, chained to it, and
+   * queues it. The identity itself changes only when the directory accepts it (applyAccepted).
+   */
+  async queuePlcChange(reason: string, change: (c: PlcContent) => PlcContent, rotation: Signer, nowNs: bigint): Promise<PlcEntry> {
+    if (this.require().method !== 'plc') throw new IdentityError('not a did:plc account');
+    const tip = this.plcTip();
+    const op = await signPlcOperation(unsignedPlcOperation(change(tip.content), tip.cid), rotation);
+    // Re-check: another change may have been queued while the rotation key signed.
+    if (this.plcTip().cid !== tip.cid) throw new IdentityError('another identity change was queued concurrently; retry');
+    return this.plcLog.append({ reason, op: JSON.stringify(op), cid: plcOperationCid(op), signedAtNs: nowNs });
+  }
+
+  /** The directory accepted `entry`: the identity now states what it states. */
+  applyAccepted(entry: PlcEntry): IdentityState {
+    const c = plcContent(JSON.parse(entry.op) as PlcOperation);
+    const next = { ...this.require(), handle: c.handle, pdsUrl: c.pdsUrl, signingKey: c.signingKey };
+    this.save(next);
+    return next;
+  }
+
+  /** did:web only: the document is served here, so the change is immediate. */
+  setWebHandle(handle: string): IdentityState {
     const s = this.require();
-    const next: IdentityState = { ...s, handle };
-    if (s.method === 'plc') {
-      const op = await signPlcOperation(
-        unsignedPlcOperation({ handle, pdsUrl: s.pdsUrl, signingKey: s.signingKey, rotationKey: s.rotationKey! }, s.plcOpCid),
-        rotation,
-      );
-      next.plcOp = JSON.stringify(op);
-      next.plcOpCid = plcOperationCid(op).toString();
-      next.plcSubmitted = false;
-      next.plcLastError = null;
-    }
-    // Re-read: the state may have changed while the rotation key signed.
-    const now = this.require();
-    if (now.plcOpCid !== s.plcOpCid) throw new IdentityError('identity changed concurrently; retry');
-    this.save({ ...now, handle, plcOp: next.plcOp, plcOpCid: next.plcOpCid, plcSubmitted: next.plcSubmitted, plcLastError: next.plcLastError });
-    return this.require();
+    if (s.method !== 'web') throw new IdentityError('a did:plc handle changes through a PLC operation');
+    const next = { ...s, handle };
+    this.save(next);
+    return next;
   }
 
   setActive(active: boolean, status: AccountStatus | null = active ? null : 'deactivated'): IdentityState {
@@ -185,11 +174,5 @@ export class Identity {
     const next = { ...s, active, status: active ? null : status };
     this.save(next);
     return next;
-  }
-
-  recordPlcSubmission(opCid: string, result: { ok: true } | { ok: false; error: string }): void {
-    const s = this.require();
-    if (s.plcOpCid !== opCid) return; // a newer operation superseded it
-    this.save({ ...s, plcSubmitted: result.ok, plcLastError: result.ok ? null : result.error });
   }
 }

@@ -17,6 +17,8 @@ import type { BlockStore } from '../storage/block-store.ts';
 import { ConfigStore, makeConfig, type PdsConfig } from './config.ts';
 import { EventLog } from './event-log.ts';
 import { Identity, IdentityError, type DidMethodConfig, type IdentityState } from './identity.ts';
+import type { PlcEntry } from './plc-log.ts';
+import { checkRotationKeys, type PlcContent } from './plc-operation.ts';
 import { RepoStore } from './repo-store.ts';
 import { GroupCommitWriter, WriteRejected, type CommitOutcome, type RepoWrite } from './writer.ts';
 
@@ -136,11 +138,11 @@ export class Pds {
   async bootstrap(): Promise<IdentityState> {
     let s = this.identity.state();
     if (!s) {
-      const created = await this.identity.bootstrap(this.env.signing, this.env.rotation);
+      const created = await this.identity.bootstrap(this.env.signing, this.env.rotation, this.env.nowNs());
       s = this.identity.require();
       if (created) {
         const now = this.env.nowNs();
-        this.events.append(now, (seq, time) => eventFrame('#identity', identityEventBody({ seq: Number(seq), did: s!.did, time, handle: s!.handle })));
+        this.emitIdentity(s);
         this.events.append(now, (seq, time) => eventFrame('#account', accountEventBody({ seq: Number(seq), did: s!.did, time, active: true })));
       }
     }
@@ -238,11 +240,57 @@ export class Pds {
 
   // ---------- identity & account ----------
 
+  /**
+   * Changes the handle. did:web: at once, with #identity. did:plc: signs and queues the PLC operation;
+   * the handle changes (and #identity is emitted) when the directory accepts it (plcAccepted).
+   */
   async setHandle(handle: string): Promise<IdentityState> {
     if (!isValidAccountHandle(handle)) throw new IdentityError(`invalid handle: ${handle}`);
-    const s = await this.identity.setHandle(handle.toLowerCase(), this.env.rotation);
-    this.events.append(this.env.nowNs(), (seq, time) => eventFrame('#identity', identityEventBody({ seq: Number(seq), did: s.did, time, handle: s.handle })));
+    const h = handle.toLowerCase();
+    if (this.identity.require().method === 'plc') {
+      await this.queuePlcChange('handle', (c) => ({ ...c, handle: h }));
+      return this.identity.require();
+    }
+    const s = this.identity.setWebHandle(h);
+    this.emitIdentity(s);
     return s;
+  }
+
+  /** did:plc: the rotation keys become the canister's own key first, then `others` (up to 4). */
+  async setRotationKeys(others: string[]): Promise<PlcEntry> {
+    const own = this.requirePlc('rotation keys').rotationKey!;
+    const keys = checkRotationKeys([own, ...others]);
+    return this.queuePlcChange('rotation_keys', (c) => ({ ...c, rotationKeys: keys }));
+  }
+
+  /** did:plc: the DID document's #atproto_pds service endpoint. */
+  async setPdsEndpoint(url: string): Promise<PlcEntry> {
+    this.requirePlc('the PDS endpoint');
+    return this.queuePlcChange('pds_endpoint', (c) => ({ ...c, pdsUrl: url.replace(/\/$/, '') }));
+  }
+
+  queuePlcChange(reason: string, change: (c: PlcContent) => PlcContent): Promise<PlcEntry> {
+    return this.identity.queuePlcChange(reason, change, this.env.rotation, this.env.nowNs());
+  }
+
+  private requirePlc(what: string): IdentityState {
+    const s = this.identity.require();
+    if (s.method !== 'plc') {
+      throw new IdentityError(`${what}: a did:web identity has no PLC operations; its document is served at its hostname and follows the domain's owner`);
+    }
+    return s;
+  }
+
+  /** The directory accepted a queued operation: the identity follows it and relays are told (#identity). */
+  plcAccepted(entry: PlcEntry): IdentityState {
+    const s = this.identity.applyAccepted(entry);
+    this.emitIdentity(s);
+    // The DID now names another PDS: this one stops accepting writes and tells relays (#account).
+    return entry.reason === 'migrate_out' ? this.setActive(false) : s;
+  }
+
+  private emitIdentity(s: IdentityState): void {
+    this.events.append(this.env.nowNs(), (seq, time) => eventFrame('#identity', identityEventBody({ seq: Number(seq), did: s.did, time, handle: s.handle })));
   }
 
   setActive(active: boolean): IdentityState {
@@ -257,7 +305,7 @@ export class Pds {
     // dropped the account's state while it was inactive refresh both.
     const head = active ? this.repo.head() : null;
     const commitBytes = head ? this.repo.blocks.get(head.commitCid) : undefined;
-    if (active) this.events.append(now, (seq, time) => eventFrame('#identity', identityEventBody({ seq: Number(seq), did: s.did, time, handle: s.handle })));
+    if (active) this.emitIdentity(s);
     if (head && commitBytes) {
       this.events.append(now, (seq, time) =>
         eventFrame('#sync', syncEventBody({ commitCid: head.commitCid, commitBytes, rev: head.rev }, { seq: Number(seq), time, did: s.did })),

@@ -21,7 +21,7 @@ async function submit(ctx: Context, action: ProposalActionC): Promise<void> {
   ctx.emit({ id }, `proposal ${id} created — vote with: canopy vote ${id} yes`);
 }
 
-function kind(name: string, summary: string, spec: Omit<Command, 'name' | 'summary' | 'run'> & { action(ctx: Context): Promise<ProposalActionC> | ProposalActionC }): Command {
+export function kind(name: string, summary: string, spec: Omit<Command, 'name' | 'summary' | 'run'> & { action(ctx: Context): Promise<ProposalActionC> | ProposalActionC }): Command {
   return {
     name: `propose ${name}`,
     summary,

@@ -72,6 +72,12 @@ function actionDetail(p: ProposalViewC): string {
     case 'upgrade':
       return `install wasm ${a.wasm_hash} on ${tagOf(a.target)}, built from ${fromOpt(a.commit) ? `commit ${fromOpt(a.commit)}` : 'an unnamed commit'}`
         + `${fromOpt(a.arg) ? ` with a ${(fromOpt(a.arg) as Uint8Array).length}-byte argument` : ''} (check: canopy verify --target ${tagOf(a.target)})`;
+    case 'set_rotation_keys': return `rotation keys → the canister's key${a.keys.length ? `, then ${a.keys.join(', ')}` : ' only'}`;
+    case 'set_pds_endpoint': return `PDS endpoint → ${a.url}`;
+    case 'migrate_out': {
+      const cr = fromOpt(a.credentials as [] | [{ signing_key: string; rotation_keys: string[]; handle: string }]);
+      return cr ? `move to ${a.pds_url}: DID → its signing key ${cr.signing_key}, rotation keys ${cr.rotation_keys.join(', ')}, handle ${cr.handle}` : `move to ${a.pds_url} (${a.pds_did}): allow creating the account there`;
+    }
     default: return '';
   }
 }

@@ -32,6 +32,9 @@ const KINDS: { kind: ProposalAction['kind']; label: string }[] = [
   { kind: 'set_account_active', label: 'Deactivate or reactivate the account' },
   { kind: 'approve_upgrade', label: 'Approve a canister upgrade' },
   { kind: 'upgrade', label: 'Upgrade a canister (Canopy or its steward)' },
+  { kind: 'set_rotation_keys', label: 'Set the did:plc rotation keys' },
+  { kind: 'set_pds_endpoint', label: "Change the DID's PDS endpoint" },
+  { kind: 'migrate_out', label: 'Move the account to another PDS' },
 ];
 
 const nowNs = (): bigint => BigInt(Date.now()) * 1_000_000n;
@@ -148,6 +151,11 @@ function describeAction(a: ProposalAction): string {
     case 'delete_record': return `Delete ${a.collection}/${a.rkey}.`;
     case 'set_account_active': return a.active ? 'Reactivate the account.' : 'Deactivate the account (relays stop serving it).';
     case 'approve_upgrade': return `Approve the canister module with SHA-256 ${a.wasmHash}.`;
+    case 'set_rotation_keys': return `Rotation keys: the canister's own key, then ${a.keys.length ? a.keys.join(', ') : 'no other'}.`;
+    case 'set_pds_endpoint': return `Point the DID at the PDS ${a.url}.`;
+    case 'migrate_out': return a.credentials
+      ? `Hand the DID over to ${a.pdsUrl}: signing key ${a.credentials.signingKey}, handle ${a.credentials.handle}.`
+      : `Allow creating this account at ${a.pdsUrl} (${a.pdsDid}).`;
     case 'upgrade': return `Install the module with SHA-256 ${a.wasmHash} on ${a.target === 'canopy' ? 'Canopy (through the steward, rolled back if it fails)' : 'the steward'}${a.commit ? `, built from commit ${a.commit}` : ''}.`;
     case 'set_rules': return `Voting period ${a.rules.votingPeriodNs / 1_000_000_000n}s, quorum ${a.rules.quorumBps / 100}%, threshold ${a.rules.thresholdBps / 100}%.`;
     case 'grant_delegate': return `Let ${a.principal} ${a.scope.actions.join('/')} records in ${a.scope.collections.join(', ')}, ${a.scope.writesPerDay} writes a day.`;
@@ -284,6 +292,37 @@ function formFor(kind: ProposalAction['kind'], app: App, { uploaded, staged }: U
       return { el: field('Module SHA-256', hash, 'sha256sum of the wasm the controllers will install.'), read: () => ({ kind, wasmHash: hash.value.trim() }) };
     }
     case 'upgrade': return upgradeForm(app, staged, changed);
+    case 'set_rotation_keys': {
+      const keys = onInput(area(5, { class: 'mono', placeholder: 'did:key:zQ3s…  (one per line)' }));
+      return {
+        el: field('Further rotation keys', keys, "The canister's own key always stays first; up to 4 more did:keys, one per line (e.g. a recovery key)."),
+        read: () => ({ kind, keys: keys.value.split(/\s+/).filter(Boolean) }),
+      };
+    }
+    case 'set_pds_endpoint': {
+      const url = onInput(input({ placeholder: 'https://pds.example.org' }));
+      return { el: field('PDS endpoint', url, 'The origin the DID document names as its #atproto_pds service.'), read: () => ({ kind, url: url.value.trim() }) };
+    }
+    case 'migrate_out': {
+      const pdsUrl = onInput(input({ placeholder: 'https://pds.example.org' }));
+      const pdsDid = onInput(input({ class: 'mono', placeholder: 'did:web:pds.example.org' }));
+      const signingKey = onInput(input({ class: 'mono', placeholder: 'did:key:… (second step only)' }));
+      const rotation = onInput(area(3, { class: 'mono', placeholder: 'did:key:… one per line (second step only)' }));
+      const handle = onInput(input({ placeholder: 'coop.example.org (second step only)' }));
+      return {
+        el: h('div', {},
+          h('p', { class: 'muted' }, 'Two votes: the first names the destination and lets a member create the account there; the second carries the credentials the new PDS recommends and hands the DID over. `canopy migrate out` runs both steps.'),
+          field('Destination PDS', pdsUrl), field("Destination's DID", pdsDid),
+          field('Signing key', signingKey), field('Rotation keys', rotation), field('Handle', handle)),
+        read: () => {
+          const key = signingKey.value.trim();
+          return {
+            kind, pdsUrl: pdsUrl.value.trim(), pdsDid: pdsDid.value.trim(),
+            credentials: key ? { signingKey: key, rotationKeys: rotation.value.split(/\s+/).filter(Boolean), handle: handle.value.trim() } : null,
+          };
+        },
+      };
+    }
   }
 }
 
