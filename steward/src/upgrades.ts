@@ -12,6 +12,7 @@
 // controller, so any snapshot of Canopy is one of its own).
 import { IDL } from '@dfinity/candid';
 import { UpgradeRecordIdl } from './interface.ts';
+import type { ManagementPort } from '../../canister/src/api/management-port.ts';
 
 export type Phase =
   | 'stop' | 'snapshot' | 'install' | 'start' | 'health'
@@ -46,18 +47,7 @@ export interface UpgradeRecord {
 }
 export type UpgradeView = Omit<UpgradeRecord, 'arg' | 'chunk_hashes' | 'lease' | 'retry_at_ns'>;
 
-export interface ManagementPort {
-  stop(canister: string): Promise<void>;
-  start(canister: string): Promise<void>;
-  /** ids of the canister's snapshots */
-  listSnapshots(canister: string): Promise<Uint8Array[]>;
-  takeSnapshot(canister: string, replace: Uint8Array | undefined): Promise<Uint8Array>;
-  loadSnapshot(canister: string, snapshot: Uint8Array): Promise<void>;
-  /** install_chunked_code, mode upgrade, chunks from `store` */
-  installChunked(a: { target: string; store: string; chunkHashes: Uint8Array[]; wasmHash: Uint8Array; arg: Uint8Array }): Promise<void>;
-  /** canister_status's module_hash */
-  moduleHash(canister: string): Promise<Uint8Array | undefined>;
-}
+export type { ManagementPort } from '../../canister/src/api/management-port.ts';
 
 export interface PeerPort {
   healthCheck(canister: string): Promise<{ ok: boolean; detail: string }>;

@@ -3,7 +3,7 @@
 // that fails and is retried, and resuming where an interrupted run stopped.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { upgradeSteward, type ManagementPorts, type StewardPorts, type StewardUpgrade } from '../../canister/src/api/steward-upgrade.ts';
+import { upgradeSteward, type ManagementPort, type StewardPorts, type StewardUpgrade } from '../../canister/src/api/steward-upgrade.ts';
 import { MemoryKv } from '../../canister/src/storage/kv.ts';
 
 const HASH = 'ab'.repeat(32);
@@ -17,7 +17,7 @@ function fakes(opts: { failAt?: string; failTimes?: number; busy?: boolean; heal
     calls.push(name);
     if (opts.failAt === name && failures-- > 0) throw new Error(`${name} refused`);
   };
-  const mgmt: ManagementPorts = {
+  const mgmt: ManagementPort = {
     stop: () => step('stop'),
     start: () => step('start'),
     listSnapshots: async () => (await step('list'), [new Uint8Array([1])]),

@@ -7,16 +7,9 @@
 import type { ExecutionOutcome } from '../governance/types.ts';
 import { getValue, putValue } from '../governance/store.ts';
 import type { KvStore } from '../storage/kv.ts';
+import type { ManagementPort } from './management-port.ts';
 
-export interface ManagementPorts {
-  stop(canister: string): Promise<void>;
-  start(canister: string): Promise<void>;
-  listSnapshots(canister: string): Promise<Uint8Array[]>;
-  takeSnapshot(canister: string, replace: Uint8Array | undefined): Promise<Uint8Array>;
-  loadSnapshot(canister: string, snapshot: Uint8Array): Promise<void>;
-  installChunked(a: { target: string; store: string; chunkHashes: Uint8Array[]; wasmHash: Uint8Array; arg: Uint8Array }): Promise<void>;
-  moduleHash(canister: string): Promise<Uint8Array | undefined>;
-}
+export type { ManagementPort } from './management-port.ts';
 
 export interface StewardPorts {
   /** the steward's get_config().active is set: it is upgrading Canopy */
@@ -37,7 +30,7 @@ const reasonOf = (err: unknown): string => (err instanceof Error ? err.message :
  * Runs (or resumes) the steward's upgrade for proposal `u.id`. Returns the outcome, or null when it
  * must be tried again later (the steward is busy, or a rollback step failed and is retried).
  */
-export async function upgradeSteward(kv: KvStore, mgmt: ManagementPorts, steward: StewardPorts, u: StewardUpgrade): Promise<ExecutionOutcome | null> {
+export async function upgradeSteward(kv: KvStore, mgmt: ManagementPort, steward: StewardPorts, u: StewardUpgrade): Promise<ExecutionOutcome | null> {
   const key = `steward-run/${u.id}`;
   const saved = getValue(kv, key) as Run | undefined;
   let run: Run = saved ? { phase: saved.phase, snapshot: saved.snapshot ? new Uint8Array(saved.snapshot) : null, failure: saved.failure ?? null } : { phase: 'stop', snapshot: null, failure: null };

@@ -7,7 +7,7 @@ import type { Effect, ExecutionOutcome, ProposalStatus } from '../governance/typ
 import { GovernanceError } from '../governance/types.ts';
 import { decide } from '../governance/rules.ts';
 import { getValue, putValue } from '../governance/store.ts';
-import { upgradeSteward, type ManagementPorts, type StewardPorts } from './steward-upgrade.ts';
+import { upgradeSteward, type ManagementPort, type StewardPorts } from './steward-upgrade.ts';
 import { WasmStaging, type StagedModule } from './wasm-staging.ts';
 import type { Pds } from '../pds/pds.ts';
 import type { KvStore } from '../storage/kv.ts';
@@ -25,7 +25,7 @@ export interface UpgradePorts {
   isController(principal: string): boolean;
   /** this canister's id (the store canister when installing the steward) */
   self(): string;
-  management: ManagementPorts;
+  management: ManagementPort;
   stewardPeer: StewardPorts;
 }
 
