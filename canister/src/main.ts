@@ -20,8 +20,8 @@ import { pdsReadModel } from './pds/read-model.ts';
 import { scopedKv } from './storage/kv.ts';
 import { handleHttp, handleStreamingCallback } from './xrpc/index.ts';
 
-// Stable memory ids: 0 ordered state, 1 blocks, 2 event frames, 3 blob bytes.
-const kv = new StableKv(0);
+// Stable memory ids: 0 ordered state, 1 blocks, 2 event frames, 3 blob bytes, 4 the ordered state's key index.
+const kv = new StableKv(0, 4);
 const storage = { kv, blocks: new PackedBlockStore(stableBlockMap(1)), events: new StableBytesKv(2), blobData: new StableBytesKv(3) };
 const keyName = () => pds.config.get().ecdsaKeyName;
 const keyCache = scopedKv(kv, 'keys');
@@ -84,7 +84,14 @@ function scheduleHousekeeping(): void {
   });
 }
 
+/** Keys indexed per timer step when a canister upgraded from the heap-index layout builds its key index. */
+const INDEX_MIGRATION_STEP = 2_000;
+function migrateIndex(): void {
+  if (!kv.migrateStep(INDEX_MIGRATION_STEP)) setTimer(0, migrateIndex);
+}
+
 function armTimers(): void {
+  if (kv.migrating()) setTimer(0, migrateIndex);
   setTimer(0, bootstrapTask);
   scheduleHousekeeping();
   const next = gov.nextWakeNs(time());
@@ -108,7 +115,7 @@ const arg = <K extends MethodName>(name: K): Args<K>[0] => decodeArgs<Args<K>>(M
 export default class {
   @init([...initArgs])
   init(args: InitArgsC): void {
-    kv.warm();
+    kv.open();
     api.initCanister(pds, gov, args, time());
     armTimers();
   }
@@ -116,7 +123,7 @@ export default class {
   // Same parameters as init (Azle requires it); upgrade arguments are ignored (manual: not decoded).
   @postUpgrade([...initArgs], { manual: true })
   postUpgrade(): void {
-    kv.warm();
+    kv.open();
     armTimers();
   }
 
