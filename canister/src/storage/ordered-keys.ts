@@ -55,7 +55,7 @@ export class OrderedKeys {
 
   constructor(
     private store: NodeStore,
-    private fanout = 64,
+    private fanout = 8,
   ) {}
 
   /** True once the tree exists in the store (false for a store never written). */
