@@ -8,7 +8,9 @@ import { MemoryKv } from '../../canister/src/storage/kv.ts';
 import { IndexedKv, type StringKeyMap } from '../../canister/src/storage/indexed-kv.ts';
 import { OrderedKeys, type NodeStore } from '../../canister/src/storage/ordered-keys.ts';
 
-/** A byte map like Azle's StableBTreeMap: positional listing in key order, counted reads. */
+const utf8Order = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
+
+/** A byte map like Azle's StableBTreeMap: positional listing in UTF-8 byte order. */
 function fakeStableMap(): StringKeyMap & { m: Map<string, Uint8Array> } {
   const m = new Map<string, Uint8Array>();
   return {
@@ -24,7 +26,7 @@ function fakeStableMap(): StringKeyMap & { m: Map<string, Uint8Array> } {
       m.delete(k);
       return prev;
     },
-    keysPage: (start, count) => [...m.keys()].sort().slice(start, start + count), // ASCII keys: byte order
+    keysPage: (start, count) => [...m.keys()].sort(utf8Order).slice(start, start + count),
   };
 }
 
@@ -50,7 +52,7 @@ function rng(seed: number) {
   };
 }
 
-const prefixes = ['rec/app.bsky.feed.post/', 'rec/app.bsky.feed.postgate/', 'col/', 'e/', 'rec/'];
+const prefixes = ['rec/app.bsky.feed.post/', 'rec/app.bsky.feed.postgate/', 'col/', 'e/', 'rec/', 'gov/é/', 'gov/\u{1F600}/', 'gov/\uffff/'];
 
 function randomOps(rand: () => number, kv: () => IndexedKv, ref: MemoryKv, steps: number, between?: (step: number) => void) {
   const key = () => prefixes[Math.floor(rand() * prefixes.length)] + Math.floor(rand() * 300).toString(36).padStart(2, '0');

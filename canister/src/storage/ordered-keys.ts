@@ -4,10 +4,14 @@
 // operation reads and writes O(height) nodes (height 3 at 100,000 keys), nothing proportional to
 // the number of keys, and nothing has to be rebuilt after an upgrade: opening it reads one meta node.
 //
-// Keys order by UTF-16 code units (JavaScript `<`), like MemoryKv. Node 0 is the meta node; a node
-// is the UTF-8 JSON of its keys (a leaf) or of its children's lower bounds and ids (an internal
-// node; the first bound is never compared, so it may be stale). Empty leaves are unlinked at once,
-// so a scan of `limit` keys reads at most limit + height nodes; underfull nodes are not merged.
+// Keys order by UTF-16 code units (JavaScript `<`), like MemoryKv. Node 0 is the meta node. A leaf
+// is a marker byte and each key's UTF-8 followed by a zero byte: inserting or removing a key splices
+// bytes (native copies) and encodes only that key, because every byte a JavaScript loop touches
+// costs thousands of instructions in the canister's interpreter. An inner node is the UTF-8 JSON of
+// its children's lower bounds and ids (the first bound is never compared, so it may be stale); it is
+// rewritten only when a child splits or empties, and kept decoded on the heap. Empty leaves are
+// unlinked at once, so a scan of `limit` keys reads at most limit + height nodes; underfull nodes
+// are not merged. Keys must not contain U+0000.
 import { utf8Decode, utf8Encode } from '../atproto/utf8.ts';
 
 /** Where the nodes live: small byte values by numeric id. */
@@ -17,7 +21,8 @@ export interface NodeStore {
   delete(id: number): void;
 }
 
-type Leaf = { keys: string[]; children?: undefined };
+/** `bytes`: the stored form; `lens`: each key's UTF-8 length, to find its offset in `bytes`. */
+type Leaf = { keys: string[]; children?: undefined; bytes: Uint8Array; lens: number[] };
 type Inner = { keys: string[]; children: number[] };
 type Node = Leaf | Inner;
 
@@ -27,6 +32,67 @@ export type TreeMeta = { root: number; next: number; extra?: unknown };
 const META = 0;
 const encode = (v: unknown) => utf8Encode(JSON.stringify(v));
 const decode = <T>(b: Uint8Array): T => JSON.parse(utf8Decode(b)) as T;
+
+const LEAF = 1;
+const CHUNK = 4096;
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/** The bytes as a string of char codes 0..255 (native: no per-byte loop). */
+function latin1(bytes: Uint8Array): string {
+  let out = '';
+  for (let i = 0; i < bytes.length; i += CHUNK) out += String.fromCharCode.apply(null, bytes.subarray(i, i + CHUNK) as unknown as number[]);
+  return out;
+}
+
+function leafFrom(bytes: Uint8Array): Leaf {
+  const bin = latin1(bytes.subarray(1));
+  const parts = bin === '' ? [] : bin.slice(0, -1).split('\0');
+  const keys = NON_ASCII.test(bin) ? parts.map((p) => decodeURIComponent(escape(p))) : parts;
+  return { keys, bytes, lens: parts.map((p) => p.length) };
+}
+
+const emptyLeaf = (): Leaf => ({ keys: [], bytes: Uint8Array.of(LEAF), lens: [] });
+
+/** Byte offset of key `i` in a leaf. */
+function offsetOf(leaf: Leaf, i: number): number {
+  let off = 1;
+  for (let j = 0; j < i; j++) off += leaf.lens[j] + 1;
+  return off;
+}
+
+function leafInsert(leaf: Leaf, i: number, key: string): void {
+  const kb = utf8Encode(key);
+  const off = offsetOf(leaf, i);
+  const out = new Uint8Array(leaf.bytes.length + kb.length + 1);
+  out.set(leaf.bytes.subarray(0, off));
+  out.set(kb, off);
+  out.set(leaf.bytes.subarray(off), off + kb.length + 1);
+  leaf.bytes = out;
+  leaf.keys.splice(i, 0, key);
+  leaf.lens.splice(i, 0, kb.length);
+}
+
+function leafRemove(leaf: Leaf, i: number): void {
+  const off = offsetOf(leaf, i);
+  const end = off + leaf.lens[i] + 1;
+  const out = new Uint8Array(leaf.bytes.length - (end - off));
+  out.set(leaf.bytes.subarray(0, off));
+  out.set(leaf.bytes.subarray(end), off);
+  leaf.bytes = out;
+  leaf.keys.splice(i, 1);
+  leaf.lens.splice(i, 1);
+}
+
+/** Moves keys from `half` on into a new leaf. */
+function leafSplit(leaf: Leaf, half: number): Leaf {
+  const off = offsetOf(leaf, half);
+  const right = new Uint8Array(leaf.bytes.length - off + 1);
+  right[0] = LEAF;
+  right.set(leaf.bytes.subarray(off), 1);
+  const out: Leaf = { keys: leaf.keys.splice(half), bytes: right, lens: leaf.lens.splice(half) };
+  leaf.bytes = leaf.bytes.slice(0, off);
+  return out;
+}
 
 /** First index whose key is >= `key` (inclusive) or > `key`. */
 function bound(keys: string[], key: string, inclusive: boolean): number {
@@ -55,7 +121,7 @@ export class OrderedKeys {
 
   constructor(
     private store: NodeStore,
-    private fanout = 8,
+    private fanout = 16,
   ) {}
 
   /** True once the tree exists in the store (false for a store never written). */
@@ -80,7 +146,7 @@ export class OrderedKeys {
     if (raw) this.meta = decode<TreeMeta>(raw);
     else {
       this.meta = { root: 1, next: 2 };
-      this.write(1, { keys: [] });
+      this.write(1, emptyLeaf());
       this.store.set(META, encode(this.meta));
     }
     return this.meta;
@@ -91,15 +157,15 @@ export class OrderedKeys {
     if (cached) return cached;
     const raw = this.store.get(id);
     if (!raw) throw new Error(`ordered key index: node ${id} missing`);
-    const [keys, children] = decode<[string[], number[] | undefined]>(raw);
-    if (!children) return { keys };
+    if (raw[0] === LEAF) return leafFrom(raw);
+    const [keys, children] = decode<[string[], number[]]>(raw);
     const node = { keys, children };
     this.inner.set(id, node);
     return node;
   }
 
   private write(id: number, node: Node): void {
-    this.store.set(id, encode(node.children ? [node.keys, node.children] : [node.keys]));
+    this.store.set(id, node.children ? encode([node.keys, node.children]) : node.bytes);
     if (node.children) this.inner.set(id, node);
     else this.inner.delete(id);
   }
@@ -135,10 +201,11 @@ export class OrderedKeys {
   /** Adds `key`; false when it was already present. */
   insert(key: string): boolean {
     const path = this.descend(key);
-    const leaf = path[path.length - 1].node;
+    const leaf = path[path.length - 1].node as Leaf;
     const i = bound(leaf.keys, key, true);
     if (leaf.keys[i] === key) return false;
-    leaf.keys.splice(i, 0, key);
+    if (key.includes('\0')) throw new Error('ordered key index: keys must not contain U+0000');
+    leafInsert(leaf, i, key);
     // Split upwards while a node is over the fanout.
     let next = this.m().next;
     let level = path.length - 1;
@@ -155,9 +222,7 @@ export class OrderedKeys {
         break;
       }
       const half = node.keys.length >>> 1;
-      const right: Node = node.children
-        ? { keys: node.keys.splice(half), children: node.children.splice(half) }
-        : { keys: node.keys.splice(half) };
+      const right: Node = node.children ? { keys: node.keys.splice(half), children: node.children.splice(half) } : leafSplit(node, half);
       const rightId = next++;
       this.write(rightId, right);
       this.write(id, node);
@@ -175,10 +240,10 @@ export class OrderedKeys {
   /** Removes `key`; false when it was absent. */
   delete(key: string): boolean {
     const path = this.descend(key);
-    const leaf = path[path.length - 1].node;
+    const leaf = path[path.length - 1].node as Leaf;
     const i = bound(leaf.keys, key, true);
     if (leaf.keys[i] !== key) return false;
-    leaf.keys.splice(i, 1);
+    leafRemove(leaf, i);
     // Unlink nodes that became empty, bottom-up (the root always stays).
     let level = path.length - 1;
     while (level > 0 && path[level].node.keys.length === 0) {
@@ -195,7 +260,7 @@ export class OrderedKeys {
     if (!root.children || root.children.length > 1) return true;
     while (root.children && root.children.length <= 1) {
       if (root.children.length === 0) {
-        this.write(rootId, { keys: [] });
+        this.write(rootId, emptyLeaf());
         break;
       }
       const only = root.children[0];
