@@ -88,14 +88,21 @@ function scheduleHousekeeping(): void {
 const INDEX_MIGRATION_STEP = 2_000;
 function migrateIndex(): void {
   if (!kv.migrateStep(INDEX_MIGRATION_STEP)) setTimer(0, migrateIndex);
+  else armGovernance();
+}
+
+function armGovernance(): void {
+  const next = gov.nextWakeNs(time());
+  if (next !== null) scheduleGovernance(next);
 }
 
 function armTimers(): void {
-  if (kv.migrating()) setTimer(0, migrateIndex);
   setTimer(0, bootstrapTask);
   scheduleHousekeeping();
-  const next = gov.nextWakeNs(time());
-  if (next !== null) scheduleGovernance(next);
+  // Governance's wake-up reads ranges; while the key index is being built those would sort every key,
+  // so it waits for the index (proposals then execute a few timer steps late, once).
+  if (kv.migrating()) setTimer(0, migrateIndex);
+  else armGovernance();
 }
 
 const httpResponseC = (res: ReturnType<typeof handleHttp>): HttpResponseC => ({

@@ -5,7 +5,8 @@
 //
 // A store written before the tree existed (an upgrade from the heap-index layout) is indexed once,
 // in bounded steps (migrateStep, run from a timer), while it keeps serving: writes go to the tree at
-// once, and range reads fall back to sorting the whole key listing until the last step is done.
+// once; a range read whose prefix the steps have passed uses the tree, others fall back to sorting
+// the whole key listing until the last step is done.
 import type { KvRangeOptions, KvStore } from './kv.ts';
 import type { OrderedKeys } from './ordered-keys.ts';
 
@@ -107,7 +108,8 @@ export class IndexedKv implements KvStore {
   range({ prefix, after, reverse = false, limit }: KvRangeOptions): [string, Uint8Array][] {
     const out: [string, Uint8Array][] = [];
     if (limit <= 0) return out;
-    for (const key of this.migration ? this.scanAll(prefix, after, reverse) : this.scan(prefix, after, reverse)) {
+    const indexed = !this.migration || this.migratedBlock(prefix);
+    for (const key of indexed ? this.scan(prefix, after, reverse) : this.scanAll(prefix, after, reverse)) {
       if (!key.startsWith(prefix)) {
         if (reverse ? key < prefix : key > prefix) break;
         continue; // reverse from the very end: keys past the prefix block
@@ -117,6 +119,13 @@ export class IndexedKv implements KvStore {
       if (out.length >= limit) break;
     }
     return out;
+  }
+
+  /** Whether every key with `prefix` that predates the index is indexed already (the migration passed it). */
+  private migratedBlock(prefix: string): boolean {
+    const last = this.migration?.last;
+    const end = prefixEnd(prefix);
+    return last !== null && last !== undefined && end !== null && utf8Le(end, last);
   }
 
   private scan(prefix: string, after: string | undefined, reverse: boolean): Iterable<string> {
