@@ -32,13 +32,13 @@ function largeRecordJson(): string {
 }
 const postJson = (text: string) => JSON.stringify({ $type: POST, text, createdAt: new Date().toISOString() });
 
-type Line = { kind: string; method: string; instructions: bigint };
-function parse(line: string): Line | null {
+export type Line = { kind: string; method: string; instructions: bigint };
+export function parse(line: string): Line | null {
   const m = /\[exec\] (\S+) \S+ (.*?) ?(ok|reject|trap|limit) instructions=(\d+)/.exec(line);
   return m ? { kind: m[1], method: m[2].trim(), instructions: BigInt(m[4]) } : null;
 }
 
-const fmt = (n: bigint | number) => `${(Number(n) / 1e6).toFixed(1)} M`;
+export const fmt = (n: bigint | number) => `${(Number(n) / 1e6).toFixed(1)} M`;
 
 export default async function bench(): Promise<void> {
   const target = Number(process.env.CANOPY_BENCH_RECORDS ?? 10_000);
@@ -116,7 +116,7 @@ export default async function bench(): Promise<void> {
 
     const upgrade = await measure(async () => replica.installCode(canopy.canisterId, await buildCanister(), new Uint8Array(), 'upgrade'));
     const upg = upgrade.find((l) => l.kind === 'install');
-    if (upg) rows.push([`upgrade (postUpgrade rebuilds the key index), ${records} records`, fmt(upg.instructions)]);
+    if (upg) rows.push([`upgrade (post_upgrade), ${records} records`, fmt(upg.instructions)]);
     const after = await measure(() => fetch(canopy.url(`/xrpc/com.atproto.repo.listRecords?repo=${encodeURIComponent(did)}&collection=${POST}&limit=100`)).then((r) => r.arrayBuffer()));
     rows.push(['listRecords (100) right after the upgrade', fmt(after.find((l) => l.method === 'http_request')!.instructions)]);
     const cm = replica.engine.metrics().canisters.find((c) => c.id === canopy.canisterId.toText());

@@ -28,8 +28,8 @@ import { pdsReadModel } from './pds/read-model.ts';
 import { scopedKv } from './storage/kv.ts';
 import { handleHttp, handleStreamingCallback } from './xrpc/index.ts';
 
-// Stable memory ids: 0 ordered state, 1 blocks, 2 event frames, 3 blob bytes.
-const kv = new StableKv(0);
+// Stable memory ids: 0 ordered state, 1 blocks, 2 event frames, 3 blob bytes, 4 the ordered state's key index.
+const kv = new StableKv(0, 4);
 const storage = { kv, blocks: new PackedBlockStore(stableBlockMap(1)), events: new StableBytesKv(2), blobData: new StableBytesKv(3) };
 const keyName = () => pds.config.get().ecdsaKeyName;
 const keyCache = scopedKv(kv, 'keys');
@@ -87,8 +87,13 @@ async function governanceRun(): Promise<void> {
   if (next !== null) scheduleGovernance(next);
 }
 
-/** Reads a few index keys: re-arms the governance and PLC timers if a guard was lost to a trap. */
+/**
+ * Reads a few index keys: re-arms the governance and PLC timers if a guard was lost to a trap. While
+ * the key index is being built (a canister upgraded from the heap-index layout) governance waits, as
+ * its range reads would sort every key, and the sweep resumes the build if a trap stopped its chain.
+ */
 function governanceSweep(): void {
+  if (kv.migrating()) return migrateIndex();
   const next = gov.nextWakeNs(time());
   if (next !== null) scheduleGovernance(next);
   schedulePlcSubmission(plc.nextDueNs());
@@ -126,11 +131,19 @@ async function bootstrapTask(): Promise<void> {
 
 const HOUSEKEEPING_SECONDS = 600;
 async function housekeeping(): Promise<void> {
+  if (kv.migrating()) return; // its range reads would sort every key until the index is built
   const warning = sampleCycles(cyclesKv, time(), canisterCycleBalance());
   if (warning) gov.recordWarning(time(), warning);
   const pinned = pinnedBlobs(gov);
   pds.housekeeping((cid) => pinned.has(cid));
   await upgrades.collect(time());
+}
+
+/** Keys indexed per timer step when a canister upgraded from the heap-index layout builds its key index. */
+const INDEX_MIGRATION_STEP = 2_000;
+function migrateIndex(): void {
+  if (!kv.migrateStep(INDEX_MIGRATION_STEP)) setTimer(0, migrateIndex);
+  else governanceSweep();
 }
 
 function armTimers(): void {
@@ -168,7 +181,7 @@ const arg = <K extends MethodName & GuardedMethod>(name: K): Args<K>[0] => {
 export default class {
   @init([...initArgs])
   init(args: InitArgsC): void {
-    kv.warm();
+    kv.open();
     api.initCanister(pds, gov, args, time());
     armTimers();
   }
@@ -176,7 +189,7 @@ export default class {
   // Same parameters as init (Azle requires it); upgrade arguments are ignored (manual: not decoded).
   @postUpgrade([...initArgs], { manual: true })
   postUpgrade(): void {
-    kv.warm();
+    kv.open();
     armTimers();
   }
 

@@ -3,6 +3,7 @@
 import { StableBTreeMap } from 'azle';
 import type { KvStore } from '../storage/kv.ts';
 import { IndexedKv } from '../storage/indexed-kv.ts';
+import { OrderedKeys } from '../storage/ordered-keys.ts';
 import type { RawBlockMap } from '../storage/block-store.ts';
 
 export const bytesSerializable = {
@@ -35,18 +36,31 @@ function decodeKey(b: Uint8Array): string {
 
 export const stringKeySerializable = { toBytes: encodeKey, fromBytes: decodeKey };
 
-/** Ordered KvStore in stable memory; the sorted key index is a heap cache (see IndexedKv). */
+/** Ordered KvStore in stable memory: entries in `memoryId`, the B+tree of their keys in `indexMemoryId`. */
 export class StableKv extends IndexedKv {
-  constructor(memoryId: number) {
+  constructor(memoryId: number, indexMemoryId: number) {
     const map = new StableBTreeMap<string, Uint8Array>(memoryId, stringKeySerializable, bytesSerializable);
-    super({
-      get: (k) => map.get(k),
-      insert: (k, v) => map.insert(k, v),
-      remove: (k) => map.remove(k),
-      keys: () => map.keys() ?? [],
-    });
+    const nodes = new StableBTreeMap<number, Uint8Array>(indexMemoryId, nodeIdSerializable, bytesSerializable);
+    super(
+      {
+        get: (k) => map.get(k),
+        insert: (k, v) => map.insert(k, v),
+        remove: (k) => map.remove(k),
+        keysPage: (start, count) => map.keys(start, count) ?? [],
+      },
+      new OrderedKeys({ get: (id) => nodes.get(id), set: (id, b) => void nodes.insert(id, b), delete: (id) => void nodes.remove(id) }),
+    );
   }
 }
+
+const nodeIdSerializable = {
+  toBytes: (id: number) => {
+    const out = new Uint8Array(4);
+    new DataView(out.buffer).setUint32(0, id);
+    return out;
+  },
+  fromBytes: (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, b.byteLength).getUint32(0),
+};
 
 /** Point-lookup-only store (no range): bulk data such as blob pieces and events. */
 export class StableBytesKv implements KvStore {
