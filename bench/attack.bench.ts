@@ -8,11 +8,13 @@
 // the cost the canister itself pays. Then the governance stress: one member opens the maximum number
 // of the largest proposals, a post is adopted, and the timer runs, votes and every query are measured.
 // The repo is grown first (commit costs grow with it): CANOPY_ATTACK_RECORDS records (default 2,000).
+import { createHash } from 'node:crypto';
 import { IDL } from '@dfinity/candid';
 import { Ed25519KeyIdentity } from '@dfinity/identity';
 import { Principal } from '@dfinity/principal';
 import { startReplica } from '../replica/src/index.ts';
 import { methods as M, type Args, type MethodName } from '../canister/src/api/interface.ts';
+import { MAX_CHUNK_BYTES as MAX_WASM_CHUNK_BYTES } from '../canister/src/api/wasm-staging.ts';
 import { MAX_BATCH_ARG_BYTES, MAX_PROPOSE_ARG_BYTES, MAX_RECORD_ARG_BYTES, UPDATE_POLICY, type GuardedMethod } from '../canister/src/api/ingress-policy.ts';
 import { MAX_OPEN_PER_PROPOSER } from '../canister/src/governance/governance.ts';
 import { PROPOSAL_RECORD_LIMITS } from '../canister/src/governance/proposal-limits.ts';
@@ -132,6 +134,11 @@ export default async function bench(): Promise<void> {
         await updateCall('blob_upload_finish', [{ upload_id: 'x'.repeat(INGRESS_MAX - 100) }], who[cls]!, '2 MB id', skip);
         await updateCall('vote', [{ id: 1n, vote: { yes: null } }], who[cls]!, 'vote', skip);
         await updateCall('submit_plc_operation', [], who[cls]!, 'no argument', skip);
+        await updateCall('migration_service_auth', [], who[cls]!, 'no argument', skip);
+        await updateCall('stage_wasm_chunk', [{ wasm_hash: 'a'.repeat(64), total_size: 48n << 20n, offset: 0n, chunk: new Uint8Array(INGRESS_MAX - 200) }], who[cls]!, '2 MB chunk', skip);
+        await updateCall('health_check', [], who[cls]!, 'no argument', skip);
+        await updateCall('steward_report', [{ proposal_id: 1n, outcome: { failed: { reason: 'x'.repeat(INGRESS_MAX - 100) } } }], who[cls]!, '2 MB reason', skip);
+        await updateCall('set_steward', ['x'.repeat(INGRESS_MAX - 100)], who[cls]!, '2 MB text', skip);
       }
     }
     // over-cap payloads from callers with the role: refused on size before decoding
@@ -178,6 +185,16 @@ export default async function bench(): Promise<void> {
       await updateCall('blob_upload_finish', [{ upload_id: id }], who[cls]!, 'hash 5 MB (steps)', false);
     }
     await updateCall('submit_plc_operation', [], who.member!, 'did:web (nothing to submit)', false);
+    await updateCall('migration_service_auth', [], who.member!, 'did:web (no migration authorized)', false);
+    await updateCall('health_check', [], who.member!, 'reads state, dry-runs a tally', false);
+
+    // ---------- staging an upgrade module: every chunk of a module at the largest chunk size ----------
+    const module = new Uint8Array(4 * MAX_WASM_CHUNK_BYTES).map((_, i) => (i * 7919) & 0xff);
+    const moduleHash = createHash('sha256').update(module).digest('hex');
+    for (let off = 0; off < module.length; off += MAX_WASM_CHUNK_BYTES) {
+      await updateCall('stage_wasm_chunk', [{ wasm_hash: moduleHash, total_size: BigInt(module.length), offset: BigInt(off), chunk: module.subarray(off, off + MAX_WASM_CHUNK_BYTES) }],
+        who.member!, `${MAX_WASM_CHUNK_BYTES / 1024} KiB chunk of a module`, false);
+    }
 
     // ---------- governance stress: one member, the maximum number of the largest proposals ----------
     const summary = 's'.repeat(4000);

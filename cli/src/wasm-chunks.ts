@@ -1,10 +1,11 @@
 // The staging loop of an upgrade module, shared by the CLI and the members' web app (so nothing here
-// may use Node): 1 MiB chunks (the IC's chunk size, under the 2 MiB ingress limit) in order, resuming
-// an upload the canister already holds part of.
+// may use Node): chunks of the size the canister takes, in order, resuming an upload the canister
+// already holds part of.
 import type { ActorSubclass } from '@dfinity/agent';
 import type { CanopyService } from '../../canister/src/api/interface.ts';
+import { MAX_CHUNK_BYTES } from '../../canister/src/api/wasm-staging.ts';
 
-export const WASM_CHUNK_BYTES = 1024 * 1024;
+export const WASM_CHUNK_BYTES = MAX_CHUNK_BYTES;
 
 export type Stager = Pick<ActorSubclass<CanopyService>, 'stage_wasm_chunk' | 'list_staged_wasm'>;
 

@@ -47,7 +47,7 @@ export const upgradeCommands: Command[] = [
       'canopy propose upgrade --wasm .azle/canopy/canopy.wasm --commit $(git rev-parse HEAD)',
       'canopy propose upgrade --wasm .azle/steward/steward.wasm --target steward --json   # {"id":4,"wasmHash":"…"}',
     ],
-    notes: 'Members only. The module is uploaded in 1 MiB chunks first (an interrupted upload resumes); the proposal names its SHA-256.',
+    notes: 'Members only. The module is uploaded in 128 KiB chunks first (an interrupted upload resumes); the proposal names its SHA-256.',
     async run(ctx) {
       ctx.noMorePositionals(0);
       ctx.conn.identity(true);

@@ -355,7 +355,7 @@ function upgradeForm(app: App, staged: Set<string>, changed: () => void): Form {
     changed();
   });
   return {
-    el: h('div', {}, field('Wasm module', file, 'Staged on the canister in 1 MiB chunks; voters check its hash with `canopy verify`.'), status,
+    el: h('div', {}, field('Wasm module', file, 'Staged on the canister in 128 KiB chunks; voters check its hash with `canopy verify`.'), status,
       field('Target', target), field('Commit', commit)),
     read: () => ({ kind: 'upgrade', wasmHash, target: target.value as 'canopy' | 'steward', arg: new Uint8Array(), commit: commit.value.trim() || null }),
   };
