@@ -72,6 +72,10 @@ try {
   if (created) log('canopy', `created CLI identity "${name}" (the dev DAO's founding member)`);
   stack = await startStack({ stateDir, ports, identity, log, signal: aborter.signal, didMethod, plcUrl: plcUrl?.replace(/\/$/, ''), plcPort });
   const firehose = `${stack.pdsUrl.replace(/^http/, 'ws')}/xrpc/com.atproto.sync.subscribeRepos`;
+  const cliEnv = (['CANOPY_STATE_DIR', 'CANOPY_REPLICA_PORT'] as const)
+    .filter((k) => process.env[k])
+    .map((k) => `${k}=${process.env[k]}`)
+    .join(' ');
   const lines = [
     '',
     'Canopy is running locally.',
@@ -87,7 +91,9 @@ try {
     `  member / delegate       ${identity.getPrincipal().toText()} (CLI identity "${name}")`,
     '',
     'Try:',
-    `  ${process.env.CANOPY_STATE_DIR ? `CANOPY_STATE_DIR=${process.env.CANOPY_STATE_DIR} ` : ''}npx canopy status`,
+    // The CLI finds this stack through the same variables: name the ones that differ from the defaults.
+    ...(cliEnv ? [`  export ${cliEnv}   (in the shell you run canopy from)`] : []),
+    '  npx canopy status',
     '  npx canopy propose post --text "Hello from our co-op"',
     '  npx canopy vote <id> yes            (the id that propose printed)',
     '  npx canopy proposal <id>',
