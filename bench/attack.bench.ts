@@ -15,6 +15,8 @@ import { Principal } from '@dfinity/principal';
 import { startReplica } from '../replica/src/index.ts';
 import { methods as M, type Args, type MethodName } from '../canister/src/api/interface.ts';
 import { MAX_CHUNK_BYTES as MAX_WASM_CHUNK_BYTES } from '../canister/src/api/wasm-staging.ts';
+import { parse, type Line } from './canister.bench.ts';
+import { CYCLES_PER_INSTRUCTION, INGRESS_BYTE, INGRESS_MESSAGE, UPDATE_BASE } from './ic-prices.ts';
 import { MAX_BATCH_ARG_BYTES, MAX_PROPOSE_ARG_BYTES, MAX_RECORD_ARG_BYTES, UPDATE_POLICY, type GuardedMethod } from '../canister/src/api/ingress-policy.ts';
 import { MAX_OPEN_PER_PROPOSER } from '../canister/src/governance/governance.ts';
 import { PROPOSAL_RECORD_LIMITS } from '../canister/src/governance/proposal-limits.ts';
@@ -26,17 +28,6 @@ const POST = 'app.bsky.feed.post';
 const THING = 'com.example.canopy.thing';
 const INGRESS_MAX = 2 * 1024 * 1024 - 4096;
 
-// IC prices on a 13-node subnet: per executed instruction, per update message, per ingress message and byte.
-const CYCLES_PER_INSTRUCTION = 0.4;
-const UPDATE_BASE = 5_000_000;
-const INGRESS_MESSAGE = 1_200_000;
-const INGRESS_BYTE = 2_000;
-
-type Line = { kind: string; method: string; outcome: string; instructions: bigint };
-function parse(line: string): Line | null {
-  const m = /\[exec\] (\S+) \S+ (.*?) ?(ok|reject|trap|limit) instructions=(\d+)/.exec(line);
-  return m ? { kind: m[1]!, method: m[2]!.trim(), outcome: m[3]!, instructions: BigInt(m[4]!) } : null;
-}
 const fmt = (n: bigint) => (n >= 1_000_000_000n ? `${(Number(n) / 1e9).toFixed(2)} B` : `${(Number(n) / 1e6).toFixed(2)} M`);
 const cyclesOf = (worst: bigint, messages: number, argBytes: number, ingress: boolean) =>
   Number(worst) * CYCLES_PER_INSTRUCTION * messages + UPDATE_BASE * messages + (ingress ? INGRESS_MESSAGE + INGRESS_BYTE * argBytes : 0);

@@ -10,19 +10,14 @@ import { Ed25519KeyIdentity } from '@dfinity/identity';
 import { startReplica } from '../replica/src/index.ts';
 import { deployCanopy, testInitArgs } from '../test/support/canopy.ts';
 import { fmt, parse, type Line } from './canister.bench.ts';
+import { CYCLES_PER_INSTRUCTION, ECDSA_SIGN, GIB_SECOND, INGRESS_BYTE, INGRESS_MESSAGE as INGRESS_BASE, UPDATE_BASE, USD_PER_T } from './ic-prices.ts';
 
 const POST = 'app.bsky.feed.post';
-const UPDATE_BASE = 5_000_000;
-const INGRESS_BASE = 1_200_000;
-const INGRESS_BYTE = 2_000;
-const GIB_SECOND = 127_000;
-const ECDSA_SIGN = 26_153_846_153;
-const USD_PER_T = 1.35;
 const MONTH_S = 30 * 24 * 3600;
 
 /** Cycles of the messages of one call: execution of each message plus the ingress of the first. */
 const cyclesOf = (lines: Line[], ingressBytes: number) =>
-  lines.reduce((s, l) => s + UPDATE_BASE + Number(l.instructions), 0) + INGRESS_BASE + INGRESS_BYTE * ingressBytes;
+  lines.reduce((s, l) => s + UPDATE_BASE + Number(l.instructions) * CYCLES_PER_INSTRUCTION, 0) + INGRESS_BASE + INGRESS_BYTE * ingressBytes;
 const usd = (cycles: number) => (cycles / 1e12) * USD_PER_T;
 const money = (x: number) => (x >= 0.01 ? `$${x.toFixed(2)}` : `$${x.toPrecision(2)}`);
 const cyc = (c: number) => (c >= 1e9 ? `${(c / 1e9).toFixed(2)} B` : `${(c / 1e6).toFixed(1)} M`);
